@@ -1,0 +1,149 @@
+package pool
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/hashless/hashless/internal/kdf"
+	"github.com/hashless/hashless/internal/seal"
+	"github.com/hashless/hashless/pool/store"
+)
+
+// Clock tells the time. Every timed rule reads it, so tests can stand at a boundary.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC() }
+
+// SystemClock is the wall clock.
+var SystemClock Clock = systemClock{}
+
+// Config is what a Service needs besides its store.
+type Config struct {
+	Store  store.Store
+	Sealer *seal.Sealer
+	KDF    kdf.Params
+	Clock  Clock
+	Logger *slog.Logger
+	// AccountID appears in ARNs.
+	AccountID string
+	// PublicURL is the base of links the pool hands out (import upload URLs, issuers).
+	PublicURL string
+}
+
+// Service is the pool engine: every operation of the Cognito Identity Provider API that the
+// server implements, as a method taking the caller and a typed input.
+type Service struct {
+	store     store.Store
+	sealer    *seal.Sealer
+	kdf       kdf.Params
+	clock     Clock
+	log       *slog.Logger
+	accountID string
+	publicURL string
+	importer  *importRunner
+}
+
+// New builds a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Sealer == nil {
+		return nil, errors.New("pool: a store and a sealer are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "000000000000"
+	}
+	s := &Service{
+		store:     cfg.Store,
+		sealer:    cfg.Sealer,
+		kdf:       cfg.KDF,
+		clock:     cfg.Clock,
+		log:       cfg.Logger,
+		accountID: cfg.AccountID,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+	}
+	s.importer = newImportRunner(s)
+	return s, nil
+}
+
+// SetPublicURL changes the base of the links the pool hands out. It is for the moment between
+// binding a listener and serving the first request, when a port chosen by the system becomes
+// known; it is not safe while requests are served.
+func (s *Service) SetPublicURL(u string) { s.publicURL = strings.TrimRight(u, "/") }
+
+// Close waits for background work (import jobs) to stop.
+func (s *Service) Close() { s.importer.stop() }
+
+// Caller is who sent a request, as the wire layer established it.
+type Caller struct {
+	// Region is the SigV4 credential scope's region, or the server's default for unsigned calls.
+	Region string
+	// AccessKeyID is set for signed calls.
+	AccessKeyID string
+}
+
+func (s *Service) now() time.Time { return s.clock.Now().UTC() }
+
+const alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+const lowerAlnum = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+// randomString draws n characters from alphabet without modulo bias.
+func randomString(alphabet string, n int) string {
+	out := make([]byte, n)
+	buf := make([]byte, n*2)
+	limit := 256 - 256%len(alphabet)
+	for i := 0; i < n; {
+		if _, err := rand.Read(buf); err != nil {
+			panic(fmt.Sprintf("crypto/rand failed: %v", err))
+		}
+		for _, b := range buf {
+			if int(b) >= limit {
+				continue
+			}
+			out[i] = alphabet[int(b)%len(alphabet)]
+			i++
+			if i == n {
+				break
+			}
+		}
+	}
+	return string(out)
+}
+
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// storeError turns a store failure the caller did not anticipate into an internal error,
+// logging the cause (which the client never sees).
+func (s *Service) storeError(ctx context.Context, op string, err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return newError(ExInternalError, "The request was cancelled or timed out.")
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return newError(ExConcurrentModification, "The resource was modified concurrently; retry the request.")
+	}
+	s.log.ErrorContext(ctx, "store failure", "op", op, "err", err)
+	return newError(ExInternalError, "Internal error.")
+}

@@ -1,0 +1,60 @@
+package wire
+
+import (
+	"crypto/rand"
+
+	"github.com/hashless/hashless/pool"
+)
+
+var randRead = rand.Read
+
+// operations is the table of every implemented operation. Administrative and pool
+// management operations need IAM credentials (SigV4); the user-facing ones that Cognito
+// authorises by token or leaves open are registered with bind(false, …).
+func operations(s *pool.Service) map[string]operation {
+	return map[string]operation{
+		"CreateUserPool":         admin(s.CreateUserPool),
+		"DescribeUserPool":       admin(s.DescribeUserPool),
+		"UpdateUserPool":         admin(s.UpdateUserPool),
+		"DeleteUserPool":         admin(s.DeleteUserPool),
+		"ListUserPools":          admin(s.ListUserPools),
+		"AddCustomAttributes":    admin(s.AddCustomAttributes),
+		"CreateUserPoolClient":   admin(s.CreateUserPoolClient),
+		"DescribeUserPoolClient": admin(s.DescribeUserPoolClient),
+		"UpdateUserPoolClient":   admin(s.UpdateUserPoolClient),
+		"DeleteUserPoolClient":   admin(s.DeleteUserPoolClient),
+		"ListUserPoolClients":    admin(s.ListUserPoolClients),
+		"TagResource":            admin(s.TagResource),
+		"UntagResource":          admin(s.UntagResource),
+		"ListTagsForResource":    admin(s.ListTagsForResource),
+
+		"AdminCreateUser":           admin(s.AdminCreateUser),
+		"AdminGetUser":              admin(s.AdminGetUser),
+		"AdminDeleteUser":           admin(s.AdminDeleteUser),
+		"AdminUpdateUserAttributes": admin(s.AdminUpdateUserAttributes),
+		"AdminDeleteUserAttributes": admin(s.AdminDeleteUserAttributes),
+		"AdminSetUserPassword":      admin(s.AdminSetUserPassword),
+		"AdminResetUserPassword":    admin(s.AdminResetUserPassword),
+		"AdminConfirmSignUp":        admin(s.AdminConfirmSignUp),
+		"AdminDisableUser":          admin(s.AdminDisableUser),
+		"AdminEnableUser":           admin(s.AdminEnableUser),
+		"ListUsers":                 admin(s.ListUsers),
+
+		"CreateGroup":              admin(s.CreateGroup),
+		"GetGroup":                 admin(s.GetGroup),
+		"UpdateGroup":              admin(s.UpdateGroup),
+		"DeleteGroup":              admin(s.DeleteGroup),
+		"ListGroups":               admin(s.ListGroups),
+		"AdminAddUserToGroup":      admin(s.AdminAddUserToGroup),
+		"AdminRemoveUserFromGroup": admin(s.AdminRemoveUserFromGroup),
+		"AdminListGroupsForUser":   admin(s.AdminListGroupsForUser),
+		"ListUsersInGroup":         admin(s.ListUsersInGroup),
+
+		"GetCSVHeader":          admin(s.GetCSVHeader),
+		"CreateUserImportJob":   admin(s.CreateUserImportJob),
+		"StartUserImportJob":    admin(s.StartUserImportJob),
+		"StopUserImportJob":     admin(s.StopUserImportJob),
+		"DescribeUserImportJob": admin(s.DescribeUserImportJob),
+		"ListUserImportJobs":    admin(s.ListUserImportJobs),
+	}
+}
