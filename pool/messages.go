@@ -41,8 +41,10 @@ func codeHash(code string) []byte {
 	return []byte(hex.EncodeToString(h[:]))
 }
 
+// codeKey names the code for (user, what). The user's key goes last because it is the only
+// part that may contain the separator.
 func codeKey(poolID, usernameKey, what string) string {
-	return poolID + "\x00" + usernameKey + "\x00" + what
+	return poolID + "|" + what + "|" + usernameKey
 }
 
 func newCode() string { return randomString("0123456789", 6) }

@@ -95,7 +95,7 @@ func TestListUsersPaginatesEveryUserOnce(t *testing.T) {
 		for i := range n {
 			createUser(t, c, poolID, fmt.Sprintf("user%02d", i), "email", fmt.Sprintf("u%02d@example.com", i%5))
 		}
-		for _, filter := range []string{"", `email ^= "u0"`} {
+		for _, filter := range []string{"", `email ^= "u00"`} {
 			seen := map[string]int{}
 			var token *string
 			pages := 0

@@ -85,6 +85,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"oversized field", "AdminGetUser", ct, `{"UserPoolId":"us-east-1_abc","Username":"` + strings.Repeat("a", 200) + `"}`, "InvalidParameterException"},
 		{"wrong content type", "DescribeUserPool", "text/plain", `{}`, "SerializationException"},
 		{"empty body", "ListUserPools", ct, ``, "InvalidParameterException"},
+		{"NUL in a value", "AdminCreateUser", ct, `{"UserPoolId":"us-east-1_abc","Username":"x","UserAttributes":[{"Name":"name","Value":"a\u0000b"}]}`, "InvalidParameterException"},
 		{"huge limit", "ListUsers", ct, `{"UserPoolId":"us-east-1_abc","Limit":99999999999}`, "SerializationException"},
 	}
 	for _, tc := range cases {

@@ -265,6 +265,10 @@ func decode(body []byte, into any) error {
 	if bytes.TrimSpace(body)[0] != '{' {
 		return &pool.Error{Type: pool.ExSerialization, Message: "The request body must be a JSON object."}
 	}
+	// No Cognito field accepts a NUL character, and PostgreSQL cannot store one in text.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return &pool.Error{Type: pool.ExInvalidParameter, Message: "String values must not contain the NUL character."}
+	}
 	return nil
 }
 
