@@ -18,6 +18,8 @@ var (
 	// ErrConflict: an optimistic update found a different Version than the one it read. Update
 	// retries its function when it sees this; it only escapes when retries run out.
 	ErrConflict = errors.New("store: concurrent modification")
+	// ErrBadCursor: Page.After is not a cursor this backend returned for the same listing.
+	ErrBadCursor = errors.New("store: malformed page cursor")
 )
 
 // Store is the pool's whole persistent state. Every backend (memory, SQLite, PostgreSQL) passes
