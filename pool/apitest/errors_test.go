@@ -1,0 +1,72 @@
+package apitest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hashless/hashless/internal/pooltest"
+)
+
+// Every operation has an error case: a request that names something missing or breaks a
+// constraint, and the exception Cognito answers it with. The table must cover the whole
+// operation table, so a new operation cannot arrive without one.
+func TestEveryOperationHasAnErrorCase(t *testing.T) {
+	p := pooltest.Start(t, "memory")
+	const missing = `"UserPoolId":"us-east-1_missing00"`
+	cases := map[string]struct{ body, want string }{
+		"CreateUserPool":            {`{"PoolName":"bad/name"}`, "InvalidParameterException"},
+		"DescribeUserPool":          {`{` + missing + `}`, "ResourceNotFoundException"},
+		"UpdateUserPool":            {`{` + missing + `}`, "ResourceNotFoundException"},
+		"DeleteUserPool":            {`{` + missing + `}`, "ResourceNotFoundException"},
+		"ListUserPools":             {`{"MaxResults":0}`, "InvalidParameterException"},
+		"AddCustomAttributes":       {`{` + missing + `,"CustomAttributes":[{"Name":"x"}]}`, "ResourceNotFoundException"},
+		"CreateUserPoolClient":      {`{` + missing + `,"ClientName":"c"}`, "ResourceNotFoundException"},
+		"DescribeUserPoolClient":    {`{` + missing + `,"ClientId":"abc"}`, "ResourceNotFoundException"},
+		"UpdateUserPoolClient":      {`{` + missing + `,"ClientId":"abc"}`, "ResourceNotFoundException"},
+		"DeleteUserPoolClient":      {`{` + missing + `,"ClientId":"abc"}`, "ResourceNotFoundException"},
+		"ListUserPoolClients":       {`{` + missing + `}`, "ResourceNotFoundException"},
+		"TagResource":               {`{"ResourceArn":"arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_missing00","Tags":{"a":"b"}}`, "ResourceNotFoundException"},
+		"UntagResource":             {`{"ResourceArn":"arn:aws:s3:::not-a-user-pool","TagKeys":["a"]}`, "InvalidParameterException"},
+		"ListTagsForResource":       {`{"ResourceArn":"arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_missing00"}`, "ResourceNotFoundException"},
+		"AdminCreateUser":           {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminGetUser":              {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminDeleteUser":           {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminUpdateUserAttributes": {`{` + missing + `,"Username":"u"}`, "InvalidParameterException"},
+		"AdminDeleteUserAttributes": {`{` + missing + `,"Username":"u","UserAttributeNames":["name"]}`, "ResourceNotFoundException"},
+		"AdminSetUserPassword":      {`{` + missing + `,"Username":"u","Password":" padded "}`, "InvalidParameterException"},
+		"AdminResetUserPassword":    {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminConfirmSignUp":        {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminDisableUser":          {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminEnableUser":           {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"ListUsers":                 {`{` + missing + `,"Limit":61}`, "InvalidParameterException"},
+		"CreateGroup":               {`{` + missing + `,"GroupName":"g"}`, "ResourceNotFoundException"},
+		"GetGroup":                  {`{` + missing + `,"GroupName":"g"}`, "ResourceNotFoundException"},
+		"UpdateGroup":               {`{` + missing + `,"GroupName":"g","Precedence":-1}`, "InvalidParameterException"},
+		"DeleteGroup":               {`{` + missing + `,"GroupName":"g"}`, "ResourceNotFoundException"},
+		"ListGroups":                {`{` + missing + `}`, "ResourceNotFoundException"},
+		"AdminAddUserToGroup":       {`{` + missing + `,"Username":"u","GroupName":"g"}`, "ResourceNotFoundException"},
+		"AdminRemoveUserFromGroup":  {`{` + missing + `,"Username":"u","GroupName":"g"}`, "ResourceNotFoundException"},
+		"AdminListGroupsForUser":    {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"ListUsersInGroup":          {`{` + missing + `,"GroupName":"g"}`, "ResourceNotFoundException"},
+		"GetCSVHeader":              {`{` + missing + `}`, "ResourceNotFoundException"},
+		"CreateUserImportJob":       {`{` + missing + `,"JobName":"j","CloudWatchLogsRoleArn":"arn:aws:iam::123456789012:role/import"}`, "ResourceNotFoundException"},
+		"StartUserImportJob":        {`{` + missing + `,"JobId":"import-abc"}`, "ResourceNotFoundException"},
+		"StopUserImportJob":         {`{` + missing + `,"JobId":"not-a-job-id"}`, "InvalidParameterException"},
+		"DescribeUserImportJob":     {`{` + missing + `,"JobId":"import-abc"}`, "ResourceNotFoundException"},
+		"ListUserImportJobs":        {`{` + missing + `}`, "InvalidParameterException"},
+	}
+	for _, op := range p.Server.Operations() {
+		tc, ok := cases[op]
+		if !ok {
+			t.Errorf("operation %s has no error case in this table", op)
+			continue
+		}
+		t.Run(op, func(t *testing.T) {
+			status, header, body := raw(t, p, op, "application/x-amz-json-1.1", []byte(tc.body), true, nil)
+			wantRawError(t, status, header, body, tc.want)
+			if strings.Contains(body["message"].(string), "Internal") {
+				t.Fatalf("message %q", body["message"])
+			}
+		})
+	}
+}
