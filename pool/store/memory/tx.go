@@ -191,7 +191,9 @@ func (t *readTx) ListImportJobs(_ context.Context, poolID string, page store.Pag
 			return nil, "", err
 		}
 	}
-	pos := func(j store.ImportJob) store.JobCursor { return store.JobCursor{Created: timeKey(j.CreatedAt), JobID: j.JobID} }
+	pos := func(j store.ImportJob) store.JobCursor {
+		return store.JobCursor{Created: timeKey(j.CreatedAt), JobID: j.JobID}
+	}
 	var all []store.ImportJob
 	for k, j := range t.d.jobs {
 		if k.a == poolID && (page.After == "" || compareJob(pos(j), after) > 0) {
