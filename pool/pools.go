@@ -56,30 +56,12 @@ type UsernameConfiguration struct {
 // Settings JSON. Fields the engine does not act on yet are kept verbatim (RawMessage) so
 // Describe returns what was configured.
 type PoolSettings struct {
-	Policies                    *Policies                    `json:"Policies,omitempty"`
-	DeletionProtection          string                       `json:"DeletionProtection,omitempty"`
-	LambdaConfig                *json.RawMessage             `json:"LambdaConfig,omitempty"`
-	SchemaAttributes            []SchemaAttribute            `json:"SchemaAttributes,omitempty"`
-	AutoVerifiedAttributes      []string                     `json:"AutoVerifiedAttributes,omitempty"`
-	AliasAttributes             []string                     `json:"AliasAttributes,omitempty"`
-	UsernameAttributes          []string                     `json:"UsernameAttributes,omitempty"`
-	SmsVerificationMessage      string                       `json:"SmsVerificationMessage,omitempty"`
-	EmailVerificationMessage    string                       `json:"EmailVerificationMessage,omitempty"`
-	EmailVerificationSubject    string                       `json:"EmailVerificationSubject,omitempty"`
-	VerificationMessageTemplate *VerificationMessageTemplate `json:"VerificationMessageTemplate,omitempty"`
-	SmsAuthenticationMessage    string                       `json:"SmsAuthenticationMessage,omitempty"`
-	UserAttributeUpdateSettings *json.RawMessage             `json:"UserAttributeUpdateSettings,omitempty"`
-	MfaConfiguration            string                       `json:"MfaConfiguration,omitempty"`
-	DeviceConfiguration         *json.RawMessage             `json:"DeviceConfiguration,omitempty"`
-	EmailConfiguration          *json.RawMessage             `json:"EmailConfiguration,omitempty"`
-	SmsConfiguration            *json.RawMessage             `json:"SmsConfiguration,omitempty"`
-	UserPoolTags                map[string]string            `json:"UserPoolTags,omitempty"`
-	AdminCreateUserConfig       *AdminCreateUserConfig       `json:"AdminCreateUserConfig,omitempty"`
-	UserPoolAddOns              *json.RawMessage             `json:"UserPoolAddOns,omitempty"`
-	UsernameConfiguration       *UsernameConfiguration       `json:"UsernameConfiguration,omitempty"`
-	AccountRecoverySetting      *json.RawMessage             `json:"AccountRecoverySetting,omitempty"`
-	UserPoolTier                string                       `json:"UserPoolTier,omitempty"`
-	Region                      string                       `json:"Region"`
+	poolConfigInput
+	SchemaAttributes      []SchemaAttribute      `json:"SchemaAttributes,omitempty"`
+	AliasAttributes       []string               `json:"AliasAttributes,omitempty"`
+	UsernameAttributes    []string               `json:"UsernameAttributes,omitempty"`
+	UsernameConfiguration *UsernameConfiguration `json:"UsernameConfiguration,omitempty"`
+	Region                string                 `json:"Region"`
 }
 
 // poolView is a decoded pool: the record plus its settings.
@@ -158,27 +140,27 @@ func (s *Service) arnFor(p poolView) string {
 	return fmt.Sprintf("arn:aws:cognito-idp:%s:%s:userpool/%s", p.Region, s.accountID, p.rec.ID)
 }
 
-// poolConfigInput is the part of CreateUserPool and UpdateUserPool that both accept.
+// poolConfigInput is the part of a pool that CreateUserPool and UpdateUserPool both set.
 type poolConfigInput struct {
-	Policies                    *Policies                    `json:"Policies"`
-	DeletionProtection          string                       `json:"DeletionProtection"`
-	LambdaConfig                *json.RawMessage             `json:"LambdaConfig"`
-	AutoVerifiedAttributes      []string                     `json:"AutoVerifiedAttributes"`
-	SmsVerificationMessage      string                       `json:"SmsVerificationMessage"`
-	EmailVerificationMessage    string                       `json:"EmailVerificationMessage"`
-	EmailVerificationSubject    string                       `json:"EmailVerificationSubject"`
-	VerificationMessageTemplate *VerificationMessageTemplate `json:"VerificationMessageTemplate"`
-	SmsAuthenticationMessage    string                       `json:"SmsAuthenticationMessage"`
-	UserAttributeUpdateSettings *json.RawMessage             `json:"UserAttributeUpdateSettings"`
-	MfaConfiguration            string                       `json:"MfaConfiguration"`
-	DeviceConfiguration         *json.RawMessage             `json:"DeviceConfiguration"`
-	EmailConfiguration          *json.RawMessage             `json:"EmailConfiguration"`
-	SmsConfiguration            *json.RawMessage             `json:"SmsConfiguration"`
-	UserPoolTags                map[string]string            `json:"UserPoolTags"`
-	AdminCreateUserConfig       *AdminCreateUserConfig       `json:"AdminCreateUserConfig"`
-	UserPoolAddOns              *json.RawMessage             `json:"UserPoolAddOns"`
-	AccountRecoverySetting      *json.RawMessage             `json:"AccountRecoverySetting"`
-	UserPoolTier                string                       `json:"UserPoolTier"`
+	Policies                    *Policies                    `json:"Policies,omitempty"`
+	DeletionProtection          string                       `json:"DeletionProtection,omitempty"`
+	LambdaConfig                *json.RawMessage             `json:"LambdaConfig,omitempty"`
+	AutoVerifiedAttributes      []string                     `json:"AutoVerifiedAttributes,omitempty"`
+	SmsVerificationMessage      string                       `json:"SmsVerificationMessage,omitempty"`
+	EmailVerificationMessage    string                       `json:"EmailVerificationMessage,omitempty"`
+	EmailVerificationSubject    string                       `json:"EmailVerificationSubject,omitempty"`
+	VerificationMessageTemplate *VerificationMessageTemplate `json:"VerificationMessageTemplate,omitempty"`
+	SmsAuthenticationMessage    string                       `json:"SmsAuthenticationMessage,omitempty"`
+	UserAttributeUpdateSettings *json.RawMessage             `json:"UserAttributeUpdateSettings,omitempty"`
+	MfaConfiguration            string                       `json:"MfaConfiguration,omitempty"`
+	DeviceConfiguration         *json.RawMessage             `json:"DeviceConfiguration,omitempty"`
+	EmailConfiguration          *json.RawMessage             `json:"EmailConfiguration,omitempty"`
+	SmsConfiguration            *json.RawMessage             `json:"SmsConfiguration,omitempty"`
+	UserPoolTags                map[string]string            `json:"UserPoolTags,omitempty"`
+	AdminCreateUserConfig       *AdminCreateUserConfig       `json:"AdminCreateUserConfig,omitempty"`
+	UserPoolAddOns              *json.RawMessage             `json:"UserPoolAddOns,omitempty"`
+	AccountRecoverySetting      *json.RawMessage             `json:"AccountRecoverySetting,omitempty"`
+	UserPoolTier                string                       `json:"UserPoolTier,omitempty"`
 }
 
 type CreateUserPoolInput struct {
@@ -210,54 +192,46 @@ func applyConfig(v *validator, p *PoolSettings, in poolConfigInput) {
 		v.oneOf("autoVerifiedAttributes.member", a, "phone_number", "email")
 	}
 	checkTags(v, in.UserPoolTags)
-	p.Policies = in.Policies
-	if p.Policies == nil || p.Policies.PasswordPolicy == nil {
-		pp := defaultPasswordPolicy()
-		if p.Policies == nil {
-			p.Policies = &Policies{}
-		}
-		p.Policies.PasswordPolicy = &pp
-	} else if p.Policies.PasswordPolicy.MinimumLength == nil {
-		p.Policies.PasswordPolicy.MinimumLength = ptr(int32(8))
-	}
-	if p.Policies.PasswordPolicy.TemporaryPasswordValidityDays == nil || *p.Policies.PasswordPolicy.TemporaryPasswordValidityDays == 0 {
-		p.Policies.PasswordPolicy.TemporaryPasswordValidityDays = ptr(int32(7))
-	}
-	p.DeletionProtection = orDefault(in.DeletionProtection, "INACTIVE")
-	p.LambdaConfig = in.LambdaConfig
-	p.AutoVerifiedAttributes = slices.Compact(slices.Sorted(slices.Values(in.AutoVerifiedAttributes)))
-	p.SmsVerificationMessage = in.SmsVerificationMessage
-	p.EmailVerificationMessage = in.EmailVerificationMessage
-	p.EmailVerificationSubject = in.EmailVerificationSubject
-	p.VerificationMessageTemplate = in.VerificationMessageTemplate
-	if p.VerificationMessageTemplate == nil {
-		p.VerificationMessageTemplate = &VerificationMessageTemplate{}
-	}
-	if p.VerificationMessageTemplate.DefaultEmailOption == "" {
-		p.VerificationMessageTemplate.DefaultEmailOption = "CONFIRM_WITH_CODE"
-	}
-	v.oneOf("verificationMessageTemplate.defaultEmailOption", p.VerificationMessageTemplate.DefaultEmailOption, "CONFIRM_WITH_LINK", "CONFIRM_WITH_CODE")
-	for _, m := range []string{in.SmsVerificationMessage, in.EmailVerificationMessage, p.VerificationMessageTemplate.SmsMessage, p.VerificationMessageTemplate.EmailMessage} {
+	for _, m := range []string{in.SmsVerificationMessage, in.EmailVerificationMessage} {
 		if m != "" && !strings.Contains(m, "{####}") {
 			v.add("Value '%s' failed to satisfy constraint: the verification message must contain the placeholder {####}", m)
 		}
 	}
-	p.SmsAuthenticationMessage = in.SmsAuthenticationMessage
-	p.UserAttributeUpdateSettings = in.UserAttributeUpdateSettings
+	if t := in.VerificationMessageTemplate; t != nil {
+		v.oneOf("verificationMessageTemplate.defaultEmailOption", t.DefaultEmailOption, "CONFIRM_WITH_LINK", "CONFIRM_WITH_CODE")
+		for _, m := range []string{t.SmsMessage, t.EmailMessage} {
+			if m != "" && !strings.Contains(m, "{####}") {
+				v.add("Value '%s' failed to satisfy constraint: the verification message must contain the placeholder {####}", m)
+			}
+		}
+	}
+	p.poolConfigInput = in
+	if p.Policies == nil {
+		p.Policies = &Policies{}
+	}
+	if p.Policies.PasswordPolicy == nil {
+		pp := defaultPasswordPolicy()
+		p.Policies.PasswordPolicy = &pp
+	}
+	if p.Policies.PasswordPolicy.MinimumLength == nil {
+		p.Policies.PasswordPolicy.MinimumLength = ptr(int32(8))
+	}
+	if days := p.Policies.PasswordPolicy.TemporaryPasswordValidityDays; days == nil || *days == 0 {
+		p.Policies.PasswordPolicy.TemporaryPasswordValidityDays = ptr(int32(7))
+	}
+	p.DeletionProtection = orDefault(in.DeletionProtection, "INACTIVE")
+	p.AutoVerifiedAttributes = slices.Compact(slices.Sorted(slices.Values(in.AutoVerifiedAttributes)))
+	if p.VerificationMessageTemplate == nil {
+		p.VerificationMessageTemplate = &VerificationMessageTemplate{}
+	}
+	p.VerificationMessageTemplate.DefaultEmailOption = orDefault(p.VerificationMessageTemplate.DefaultEmailOption, "CONFIRM_WITH_CODE")
 	p.MfaConfiguration = orDefault(in.MfaConfiguration, "OFF")
-	p.DeviceConfiguration = in.DeviceConfiguration
-	p.EmailConfiguration = in.EmailConfiguration
-	p.SmsConfiguration = in.SmsConfiguration
-	p.UserPoolTags = in.UserPoolTags
-	p.AdminCreateUserConfig = in.AdminCreateUserConfig
 	if p.AdminCreateUserConfig == nil {
 		p.AdminCreateUserConfig = &AdminCreateUserConfig{}
 	}
 	if p.AdminCreateUserConfig.UnusedAccountValidityDays == nil {
 		p.AdminCreateUserConfig.UnusedAccountValidityDays = ptr(int32(7))
 	}
-	p.UserPoolAddOns = in.UserPoolAddOns
-	p.AccountRecoverySetting = in.AccountRecoverySetting
 	p.UserPoolTier = orDefault(in.UserPoolTier, "ESSENTIALS")
 }
 

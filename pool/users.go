@@ -356,21 +356,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	// The KDF is slow, so the hash is made before the transaction, from a policy read first.
-	var pool poolView
-	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { pool, err = loadPool(ctx, tx, in.UserPoolId); return }); err != nil {
-		return nil, s.storeError(ctx, "AdminCreateUser", err)
-	}
-	policy := pool.passwordPolicy()
-	password := in.TemporaryPassword
-	if password == "" {
-		password = temporaryPassword(policy)
-	} else if err := checkPasswordPolicy(policy, password); err != nil {
-		return nil, err
-	}
-	hash, err := s.kdf.Hash(password)
+	password, hash, err := s.hashForPool(ctx, "AdminCreateUser", in.UserPoolId, in.TemporaryPassword, true)
 	if err != nil {
-		return nil, s.storeError(ctx, "AdminCreateUser", err)
+		return nil, err
 	}
 	if in.MessageAction == "RESEND" {
 		return s.resendInvitation(ctx, in, password, hash)
@@ -432,6 +420,27 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 	}
 	s.log.InfoContext(ctx, "user created", "pool", in.UserPoolId, "sub", out.User.Attributes[0].Value)
 	return &out, nil
+}
+
+// hashForPool checks password against the pool's policy and hashes it. The KDF is slow, so
+// this happens before any transaction opens (transactions may be retried and should be
+// short). With generate, an empty password is replaced by a random one that fits the policy.
+func (s *Service) hashForPool(ctx context.Context, op, poolID, password string, generate bool) (string, string, error) {
+	var p poolView
+	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { p, err = loadPool(ctx, tx, poolID); return }); err != nil {
+		return "", "", s.storeError(ctx, op, err)
+	}
+	policy := p.passwordPolicy()
+	if password == "" && generate {
+		password = temporaryPassword(policy)
+	} else if err := checkPasswordPolicy(policy, password); err != nil {
+		return "", "", err
+	}
+	hash, err := s.kdf.Hash(password)
+	if err != nil {
+		return "", "", s.storeError(ctx, op, err)
+	}
+	return password, hash, nil
 }
 
 // resendInvitation is AdminCreateUser with MessageAction RESEND: a new temporary password for
@@ -701,16 +710,9 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, _ Caller, in *AdminS
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	var pool poolView
-	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { pool, err = loadPool(ctx, tx, in.UserPoolId); return }); err != nil {
-		return nil, s.storeError(ctx, "AdminSetUserPassword", err)
-	}
-	if err := checkPasswordPolicy(pool.passwordPolicy(), in.Password); err != nil {
-		return nil, err
-	}
-	hash, err := s.kdf.Hash(in.Password)
+	_, hash, err := s.hashForPool(ctx, "AdminSetUserPassword", in.UserPoolId, in.Password, false)
 	if err != nil {
-		return nil, s.storeError(ctx, "AdminSetUserPassword", err)
+		return nil, err
 	}
 	err = s.updateUser(ctx, "AdminSetUserPassword", in.UserPoolId, in.Username, func(tx store.Tx, p poolView, u *userView) error {
 		u.rec.PasswordHash = hash
