@@ -55,6 +55,8 @@ type ReadTx interface {
 	ListPools(ctx context.Context, page Page) (pools []Pool, nextCursor string, err error)
 
 	GetClient(ctx context.Context, poolID, clientID string) (Client, error)
+	// FindClient looks a client up by its ID alone, as sign-in calls name only the client.
+	FindClient(ctx context.Context, clientID string) (Client, error)
 	// ListClients orders by client ID.
 	ListClients(ctx context.Context, poolID string, page Page) ([]Client, string, error)
 

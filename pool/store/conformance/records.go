@@ -74,6 +74,15 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	equal(t, "GetClient", mustRead(t, s, getClient("c2")), c, normClient)
 	_, err = read(t, s, getClient("c0"))
 	wantErr(t, "GetClient of another pool's client", err, store.ErrNotFound)
+	findClient := func(id string) func(ctx context.Context, tx store.ReadTx) (store.Client, error) {
+		return func(ctx context.Context, tx store.ReadTx) (store.Client, error) { return tx.FindClient(ctx, id) }
+	}
+	equal(t, "FindClient", mustRead(t, s, findClient("c2")), c, normClient)
+	if got := mustRead(t, s, findClient("c0")); got.PoolID != "us-east-1_other" {
+		t.Fatalf("FindClient(c0) found it in pool %q", got.PoolID)
+	}
+	_, err = read(t, s, findClient("nope"))
+	wantErr(t, "FindClient of a missing client", err, store.ErrNotFound)
 	err = updateErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateClient(ctx, c) })
 	wantErr(t, "CreateClient twice", err, store.ErrAlreadyExists)
 
@@ -96,6 +105,8 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteClient(ctx, pool, "c2") })
 	_, err = read(t, s, getClient("c2"))
 	wantErr(t, "GetClient after DeleteClient", err, store.ErrNotFound)
+	_, err = read(t, s, findClient("c2"))
+	wantErr(t, "FindClient after DeleteClient", err, store.ErrNotFound)
 	err = updateErr(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteClient(ctx, pool, "c2") })
 	wantErr(t, "DeleteClient twice", err, store.ErrNotFound)
 }

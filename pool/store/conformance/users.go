@@ -458,7 +458,7 @@ func testDeletePoolCascades(t *testing.T, s store.Store) {
 		createUsers(t, s, newUser(pool, "ann"), newUser(pool, "ben"))
 		update(t, s, func(ctx context.Context, tx store.Tx) error {
 			steps := []func() error{
-				func() error { return tx.CreateClient(ctx, newClient(pool, "client")) },
+				func() error { return tx.CreateClient(ctx, newClient(pool, pool+"-client")) },
 				func() error { return tx.CreateGroup(ctx, newGroup(pool, "g")) },
 				func() error { return tx.AddMembership(ctx, pool, "g", "ann") },
 				func() error {
@@ -505,7 +505,7 @@ func testDeletePoolCascades(t *testing.T, s store.Store) {
 			}
 			_, err := tx.GetPool(ctx, pool)
 			check("GetPool", err)
-			_, err = tx.GetClient(ctx, pool, "client")
+			_, err = tx.GetClient(ctx, pool, pool+"-client")
 			check("GetClient", err)
 			_, err = tx.GetUser(ctx, pool, "ann")
 			check("GetUser", err)

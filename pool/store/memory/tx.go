@@ -39,6 +39,15 @@ func (t *readTx) GetClient(_ context.Context, poolID, clientID string) (store.Cl
 	return cloneClient(c), nil
 }
 
+func (t *readTx) FindClient(_ context.Context, clientID string) (store.Client, error) {
+	for k, c := range t.d.clients {
+		if k.b == clientID {
+			return cloneClient(c), nil
+		}
+	}
+	return store.Client{}, store.ErrNotFound
+}
+
 func (t *readTx) ListClients(_ context.Context, poolID string, page store.Page) ([]store.Client, string, error) {
 	var all []store.Client
 	for k, c := range t.d.clients {

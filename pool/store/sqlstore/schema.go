@@ -16,7 +16,12 @@ import (
 //	{TEXT}    text compared byte-wise (COLLATE "C" on PostgreSQL)
 //	{BLOB}    bytes
 //	{SERIAL}  an integer primary key that only grows, never reusing a deleted value
-var migrations = [][]string{schemaV1}
+var migrations = [][]string{schemaV1, schemaV2}
+
+// schemaV2: sign-in calls name a client without its pool.
+var schemaV2 = []string{
+	`CREATE UNIQUE INDEX pool_clients_by_id ON {P}clients (client_id)`,
+}
 
 var schemaV1 = []string{
 	`CREATE TABLE {P}pools (

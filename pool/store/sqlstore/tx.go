@@ -282,6 +282,10 @@ func (t *readTx) GetClient(ctx context.Context, poolID, clientID string) (store.
 		`SELECT `+clientCols+` FROM {P}clients WHERE pool_id = $1 AND client_id = $2`, poolID, clientID)
 }
 
+func (t *readTx) FindClient(ctx context.Context, clientID string) (store.Client, error) {
+	return getOne(ctx, t, scanClient, `SELECT `+clientCols+` FROM {P}clients WHERE client_id = $1`, clientID)
+}
+
 func (t *readTx) ListClients(ctx context.Context, poolID string, page store.Page) ([]store.Client, string, error) {
 	return listByKey(ctx, t, scanClient, func(c store.Client) string { return c.ClientID },
 		`SELECT `+clientCols+` FROM {P}clients WHERE pool_id = $1`, "client_id", args{poolID}, page)
