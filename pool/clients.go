@@ -427,3 +427,54 @@ func (s *Service) ListUserPoolClients(ctx context.Context, _ Caller, in *ListUse
 	}
 	return out, nil
 }
+
+// clientView is a decoded client.
+type clientView struct {
+	rec store.Client
+	clientSettings
+}
+
+func decodeClient(rec store.Client) (clientView, error) {
+	c := clientView{rec: rec}
+	if err := json.Unmarshal(rec.Settings, &c.clientSettings); err != nil {
+		return clientView{}, fmt.Errorf("client %s settings: %w", rec.ClientID, err)
+	}
+	return c, nil
+}
+
+func (s *Service) clientSecret(c clientView) (string, error) {
+	if c.SealedSecret == "" {
+		return "", nil
+	}
+	b, err := s.sealer.Open("client-secret:"+c.rec.ClientID, c.SealedSecret)
+	return string(b), err
+}
+
+// allows reports whether the client's ExplicitAuthFlows permit a flow, in either the legacy
+// or the ALLOW_ spelling. Refresh is always allowed for clients that use legacy names.
+func (c clientView) allows(allow string, legacy ...string) bool {
+	usesLegacy := false
+	for _, f := range c.ExplicitAuthFlows {
+		if f == allow || slices.Contains(legacy, f) {
+			return true
+		}
+		usesLegacy = usesLegacy || slices.Contains(legacyAuthFlows, f)
+	}
+	return allow == "ALLOW_REFRESH_TOKEN_AUTH" && usesLegacy
+}
+
+// validity returns a token lifetime the client configures.
+func (c clientView) validity(use string) time.Duration {
+	u := TokenValidityUnits{}
+	if c.TokenValidityUnits != nil {
+		u = *c.TokenValidityUnits
+	}
+	switch use {
+	case "id":
+		return validityDuration(c.IdTokenValidity, u.IdToken, "hours")
+	case "access":
+		return validityDuration(c.AccessTokenValidity, u.AccessToken, "hours")
+	default:
+		return validityDuration(c.RefreshTokenValidity, u.RefreshToken, "days")
+	}
+}

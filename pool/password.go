@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"crypto/subtle"
 	"strings"
 )
 
@@ -62,4 +63,8 @@ func temporaryPassword(pp PasswordPolicy) string {
 	b.WriteString(randomString("!#%&*+-=?@^_", 1))
 	b.WriteString(randomString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", n-4))
 	return b.String()
+}
+
+func constantTimeEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

@@ -64,22 +64,29 @@ type PoolSettings struct {
 	Region                string                 `json:"Region"`
 }
 
-// poolView is a decoded pool: the record plus its settings.
+// poolView is a decoded pool: the record plus its settings and signing keys.
 type poolView struct {
 	rec store.Pool
 	PoolSettings
+	keys []storedKey
+}
+
+// storedPool is the Settings JSON: what callers set, beside what the pool keeps for itself.
+type storedPool struct {
+	PoolSettings
+	SigningKeys []storedKey `json:"SigningKeys,omitempty"`
 }
 
 func decodePool(rec store.Pool) (poolView, error) {
-	p := poolView{rec: rec}
-	if err := json.Unmarshal(rec.Settings, &p.PoolSettings); err != nil {
+	var sp storedPool
+	if err := json.Unmarshal(rec.Settings, &sp); err != nil {
 		return poolView{}, fmt.Errorf("pool %s settings: %w", rec.ID, err)
 	}
-	return p, nil
+	return poolView{rec: rec, PoolSettings: sp.PoolSettings, keys: sp.SigningKeys}, nil
 }
 
 func (p poolView) encode() (store.Pool, error) {
-	b, err := json.Marshal(p.PoolSettings)
+	b, err := json.Marshal(storedPool{PoolSettings: p.PoolSettings, SigningKeys: p.keys})
 	if err != nil {
 		return store.Pool{}, err
 	}

@@ -35,19 +35,23 @@ type Config struct {
 	AccountID string
 	// PublicURL is the base of links the pool hands out (import upload URLs, issuers).
 	PublicURL string
+	// IssuerStyle is IssuerLocal (tokens name PublicURL/<pool>) or IssuerAWS (tokens name
+	// Cognito's own issuer, for apps that hard-code it).
+	IssuerStyle string
 }
 
 // Service is the pool engine: every operation of the Cognito Identity Provider API that the
 // server implements, as a method taking the caller and a typed input.
 type Service struct {
-	store     store.Store
-	sealer    *seal.Sealer
-	kdf       kdf.Params
-	clock     Clock
-	log       *slog.Logger
-	accountID string
-	publicURL string
-	importer  *importRunner
+	store       store.Store
+	sealer      *seal.Sealer
+	kdf         kdf.Params
+	clock       Clock
+	log         *slog.Logger
+	accountID   string
+	publicURL   string
+	issuerStyle string
+	importer    *importRunner
 }
 
 // New builds a Service.
@@ -65,13 +69,14 @@ func New(cfg Config) (*Service, error) {
 		cfg.AccountID = "000000000000"
 	}
 	s := &Service{
-		store:     cfg.Store,
-		sealer:    cfg.Sealer,
-		kdf:       cfg.KDF,
-		clock:     cfg.Clock,
-		log:       cfg.Logger,
-		accountID: cfg.AccountID,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		store:       cfg.Store,
+		sealer:      cfg.Sealer,
+		kdf:         cfg.KDF,
+		clock:       cfg.Clock,
+		log:         cfg.Logger,
+		accountID:   cfg.AccountID,
+		publicURL:   strings.TrimRight(cfg.PublicURL, "/"),
+		issuerStyle: cfg.IssuerStyle,
 	}
 	s.importer = newImportRunner(s)
 	return s, nil

@@ -25,6 +25,8 @@ const (
 // userState is the engine-owned part of a user record (store.User.State).
 type userState struct {
 	TemporaryPasswordExpiresAt time.Time `json:"tmp_exp,omitzero"`
+	// SignedOutAt ends every token issued before it (global sign-out, disabling).
+	SignedOutAt time.Time `json:"signed_out,omitzero"`
 }
 
 type userView struct {
@@ -426,9 +428,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 // this happens before any transaction opens (transactions may be retried and should be
 // short). With generate, an empty password is replaced by a random one that fits the policy.
 func (s *Service) hashForPool(ctx context.Context, op, poolID, password string, generate bool) (string, string, error) {
-	var p poolView
-	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { p, err = loadPool(ctx, tx, poolID); return }); err != nil {
-		return "", "", s.storeError(ctx, op, err)
+	p, err := s.readPool(ctx, op, poolID)
+	if err != nil {
+		return "", "", err
 	}
 	policy := p.passwordPolicy()
 	if password == "" && generate {

@@ -17,6 +17,7 @@ const usage = `hashless: customer authentication that keeps password hashes out 
 Usage:
   hashless pool [flags]                       run the Cognito-compatible user pool server
   hashless pool import --pool ID FILE.csv     import users from a Cognito user import CSV
+  hashless pool keys rotate --pool ID         publish new signing keys; they sign after --lead
   hashless version                            print the version
 
 Run "hashless pool -h" for the pool's flags.
@@ -32,6 +33,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	case "pool":
 		if len(args) > 1 && args[1] == "import" {
 			return poolImport(args[2:], stdout, stderr)
+		}
+		if len(args) > 2 && args[1] == "keys" && args[2] == "rotate" {
+			return poolKeysRotate(args[3:], stdout, stderr)
 		}
 		return poolServe(args[1:], stdout, stderr)
 	case "version", "--version", "-version":

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,6 +32,7 @@ func poolFlags(cfg *server.Config, stderr io.Writer) (*flag.FlagSet, *listFlag, 
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "base64 of 32 bytes that seals challenge state and secrets at rest (default: a key file beside a file database)")
 	fs.StringVar(&cfg.KDF, "kdf", server.DefaultKDF, "password KDF: argon2id:m=KiB,t=N,p=N or pbkdf2-sha256:i=N")
 	fs.BoolVar(&cfg.Outbox, "outbox", false, "serve GET /_local/messages even when not in development mode")
+	fs.StringVar(&cfg.IssuerStyle, "issuer-style", "local", "token issuer: local (<public-url>/<pool>) or aws (https://cognito-idp.<region>.amazonaws.com/<pool>)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	fs.StringVar(logLevel, "log-level", "info", "debug, info, warn or error")
@@ -140,5 +142,44 @@ func poolImport(args []string, stdout, stderr io.Writer) int {
 	if ctx.Err() != nil {
 		return 1
 	}
+	return 0
+}
+
+func poolKeysRotate(args []string, stdout, stderr io.Writer) int {
+	var cfg server.Config
+	fs, creds, level := poolFlags(&cfg, stderr)
+	fs.Init("hashless pool keys rotate", flag.ContinueOnError)
+	poolID := fs.String("pool", "", "the user pool whose keys rotate")
+	lead := fs.Duration("lead", 10*time.Minute, "how long the new keys are published before they sign, so verifiers can fetch them")
+	if err := envFlags(fs, poolEnvPrefix, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "hashless pool keys rotate:", err)
+		return 2
+	}
+	if *poolID == "" || fs.NArg() != 0 || *lead < 0 {
+		fmt.Fprintln(stderr, "usage: hashless pool keys rotate --pool ID [--lead 10m] [--db …]")
+		return 2
+	}
+	log, err := newLogger(stderr, *level)
+	if err != nil {
+		fmt.Fprintln(stderr, "hashless pool keys rotate:", err)
+		return 2
+	}
+	cfg.Credentials = *creds
+	cfg.Logger = log
+	srv, err := server.Open(context.Background(), cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "hashless pool keys rotate:", err)
+		return 1
+	}
+	defer srv.Close()
+	ids, err := srv.Service.RotateKeys(context.Background(), *poolID, *lead)
+	if err != nil {
+		fmt.Fprintln(stderr, "hashless pool keys rotate:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "new keys %s published; they sign from %s\n", strings.Join(ids, ", "), time.Now().Add(*lead).UTC().Format(time.RFC3339))
 	return 0
 }

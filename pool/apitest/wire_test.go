@@ -134,10 +134,10 @@ func TestSignatureChecks(t *testing.T) {
 		wantAPIError(t, err, "InvalidSignatureException")
 	})
 	t.Run("stale date", func(t *testing.T) {
-		stale := pooltest.Start(t, "memory", func(cfg *serverConfig) { cfg.Clock = fixedClock(time.Now().Add(16 * time.Minute)) })
+		stale := pooltest.Start(t, "memory", func(cfg *serverConfig) { cfg.SignatureClock = fixedClock(time.Now().Add(16 * time.Minute)) })
 		_, err := stale.Admin().ListUserPools(ctx(t), &cip.ListUserPoolsInput{MaxResults: aws.Int32(1)})
 		wantAPIError(t, err, "InvalidSignatureException")
-		fresh := pooltest.Start(t, "memory", func(cfg *serverConfig) { cfg.Clock = fixedClock(time.Now().Add(14 * time.Minute)) })
+		fresh := pooltest.Start(t, "memory", func(cfg *serverConfig) { cfg.SignatureClock = fixedClock(time.Now().Add(14 * time.Minute)) })
 		must(fresh.Admin().ListUserPools(ctx(t), &cip.ListUserPoolsInput{MaxResults: aws.Int32(1)}))(t)
 	})
 }

@@ -46,12 +46,17 @@ type Config struct {
 	SecretKey   string   // base64 of 32 bytes
 	KDF         string
 	Outbox      bool
+	// IssuerStyle is "local" (default) or "aws".
+	IssuerStyle string
 	TLSCert     string
 	TLSKey      string
 	Logger      *slog.Logger
 	// Registry receives metrics; nil makes a fresh one (served at /metrics).
 	Registry *prometheus.Registry
 	Clock    pool.Clock
+	// SignatureClock judges SigV4 request dates; nil means the wall clock. It is apart from
+	// Clock so tests can move the pool's time without invalidating their own signatures.
+	SignatureClock pool.Clock
 	// CleanupInterval is how often expired records are deleted; 0 means one minute.
 	CleanupInterval time.Duration
 }
@@ -153,14 +158,20 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", describeDB(cfg.DB), err)
 	}
-	svc, err := pool.New(pool.Config{Store: st, Sealer: sealer, KDF: params, Clock: cfg.Clock, Logger: cfg.Logger, PublicURL: cfg.PublicURL})
+	switch cfg.IssuerStyle {
+	case "", pool.IssuerLocal, pool.IssuerAWS:
+	default:
+		st.Close()
+		return nil, fmt.Errorf("--issuer-style must be %q or %q", pool.IssuerLocal, pool.IssuerAWS)
+	}
+	svc, err := pool.New(pool.Config{Store: st, Sealer: sealer, KDF: params, Clock: cfg.Clock, Logger: cfg.Logger, PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	var now func() time.Time
-	if cfg.Clock != nil {
-		now = cfg.Clock.Now
+	if cfg.SignatureClock != nil {
+		now = cfg.SignatureClock.Now
 	}
 	wh, err := wire.New(wire.Config{Service: svc, Credentials: creds, DefaultRegion: cfg.Region, Logger: cfg.Logger, Registry: cfg.Registry, Now: now})
 	if err != nil {
@@ -218,12 +229,35 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /_local/health", s.health)
 	mux.HandleFunc("GET /_local/messages", s.messages)
 	mux.HandleFunc("PUT /_local/import/{pool}/{job}", s.upload)
+	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.wellKnown(s.Service.JWKS))
+	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.wellKnown(s.Service.Discovery))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.mux = mux
+}
+
+// wellKnown serves a pool's JWKS or discovery document, with CORS for browser verifiers and
+// a short cache lifetime so a rotated key is seen soon.
+func (s *Server) wellKnown(doc func(context.Context, string) ([]byte, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		b, err := doc(r.Context(), r.PathValue("pool"))
+		var pe *pool.Error
+		switch {
+		case errors.As(err, &pe) && pe.Type == pool.ExResourceNotFound:
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such user pool"})
+			return
+		case err != nil:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the key set is unavailable"})
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {

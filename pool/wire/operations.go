@@ -50,6 +50,15 @@ func operations(s *pool.Service) map[string]operation {
 		"AdminListGroupsForUser":   admin(s.AdminListGroupsForUser),
 		"ListUsersInGroup":         admin(s.ListUsersInGroup),
 
+		"InitiateAuth":                bind(false, s.InitiateAuth),
+		"RespondToAuthChallenge":      bind(false, s.RespondToAuthChallenge),
+		"AdminInitiateAuth":           admin(s.AdminInitiateAuth),
+		"AdminRespondToAuthChallenge": admin(s.AdminRespondToAuthChallenge),
+		"GetUser":                     bind(false, s.GetUser),
+		"GlobalSignOut":               bind(false, s.GlobalSignOut),
+		"AdminUserGlobalSignOut":      admin(s.AdminUserGlobalSignOut),
+		"RevokeToken":                 bind(false, s.RevokeToken),
+
 		"GetCSVHeader":          admin(s.GetCSVHeader),
 		"CreateUserImportJob":   admin(s.CreateUserImportJob),
 		"StartUserImportJob":    admin(s.StartUserImportJob),
