@@ -126,6 +126,12 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 		return nil, err
 	}
 	now := s.now()
+	// Sign-out revokes by whole seconds of iat (the only issue time a Cognito token carries),
+	// so a token made in the same second as a sign-out is dated into the next second: it
+	// must survive the sign-out it follows.
+	if uv, err := decodeUser(u); err == nil && !uv.SignedOutAt.IsZero() && now.Unix() <= uv.SignedOutAt.Unix() {
+		now = time.Unix(uv.SignedOutAt.Unix()+1, 0).UTC()
+	}
 	idKey, ok1 := tokens.Signer(keys, tokens.UseID, now)
 	accessKey, ok2 := tokens.Signer(keys, tokens.UseAccess, now)
 	if !ok1 || !ok2 {
@@ -342,7 +348,13 @@ func (s *Service) GetUser(ctx context.Context, _ Caller, in *AccessTokenInput) (
 // access tokens issued until now are refused by every operation.
 func (s *Service) signOut(ctx context.Context, op, poolID, name string) error {
 	return s.updateUser(ctx, op, poolID, name, func(tx store.Tx, p poolView, u *userView) error {
-		u.SignedOutAt = s.now()
+		// Tokens made after the previous sign-out may be dated up to a second ahead (see
+		// mintTokens); this sign-out must cover them too.
+		now := s.now()
+		if !u.SignedOutAt.IsZero() && !now.After(u.SignedOutAt.Add(time.Second)) {
+			now = u.SignedOutAt.Add(time.Second)
+		}
+		u.SignedOutAt = now
 		return nil
 	})
 }

@@ -189,6 +189,7 @@ run_node() {
 
 start_server() {
 	local bin=$1 i addr=""
+	: >"$WORK/server.log"
 	"$bin" pool --addr 127.0.0.1:0 --db memory \
 		--credentials "$ACCESS_KEY:$SECRET_KEY" \
 		--kdf argon2id:m=64,t=1,p=1 --outbox \
@@ -285,8 +286,8 @@ main() {
 
 	ensure_node_modules
 	printf '# %s; amazon-cognito-identity-js %s; aws-jwt-verify %s\n' "$("$AWS_CLI" --version 2>&1)" \
-		"$(cd "$NODE_DIR" && node -p 'require("amazon-cognito-identity-js/package.json").version' 2>/dev/null)" \
-		"$(cd "$NODE_DIR" && node -p 'require("aws-jwt-verify/package.json").version' 2>/dev/null)"
+		"$(jq -r .version "$NODE_DIR/node_modules/amazon-cognito-identity-js/package.json" 2>/dev/null)" \
+		"$(jq -r .version "$NODE_DIR/node_modules/aws-jwt-verify/package.json" 2>/dev/null)"
 
 	# The token verifier setup on its own, against a local JWKS (no pool server needed).
 	run_node "verifier-selftest.mjs" verifier-selftest.mjs
