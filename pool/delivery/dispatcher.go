@@ -158,6 +158,12 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	case <-d.done:
 		d.cancel()
 		return nil
+	default:
+	}
+	select {
+	case <-d.done:
+		d.cancel()
+		return nil
 	case <-ctx.Done():
 		d.cancel()
 		return fmt.Errorf("delivery: queue not drained: %w", ctx.Err())

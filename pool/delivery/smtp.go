@@ -246,6 +246,9 @@ func (s *smtpSender) transmit(ctx context.Context, rcpt string, msg []byte) erro
 func (s *smtpSender) fail(ctx context.Context, step string, err error) error {
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	} else if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		// The connection shares ctx's deadline and may notice it before ctx does.
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 	}
 	err = fmt.Errorf("smtp: %s: %w", step, err)
 	var te *textproto.Error
@@ -336,14 +339,16 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-// writeHeader folds at spaces so lines stay near maxHeaderLine; unfolding restores the
-// original value because each fold keeps the space it breaks at.
+// writeHeader folds at spaces so lines stay within maxHeaderLine; unfolding restores the
+// original value because each fold keeps the space it breaks at. The first word may go to
+// a line of its own: an encoded word is up to 75 characters and would not fit after the
+// name.
 func writeHeader(b *bytes.Buffer, name, value string) {
 	b.WriteString(name)
 	b.WriteString(":")
 	line := len(name) + 1
 	for _, word := range strings.Split(value, " ") {
-		if line+1+len(word) > maxHeaderLine && line > len(name)+1 {
+		if line+1+len(word) > maxHeaderLine && line > 1 {
 			b.WriteString("\r\n")
 			line = 0
 		}
