@@ -260,7 +260,7 @@ func lockoutDuration(failures int) time.Duration {
 
 // recordFailure counts one failed attempt and starts a lockout when the count calls for it.
 func (s *Service) recordFailure(ctx context.Context, poolID, usernameKey string) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	return s.update(ctx, func(tx store.Tx) error {
 		now := s.now()
 		l, err := readLockout(ctx, tx, poolID, usernameKey, now)
 		if err != nil {
@@ -284,7 +284,7 @@ func (s *Service) recordFailure(ctx context.Context, poolID, usernameKey string)
 }
 
 func (s *Service) clearFailures(ctx context.Context, poolID, usernameKey string) error {
-	return s.store.Update(ctx, func(tx store.Tx) error {
+	return s.update(ctx, func(tx store.Tx) error {
 		err := tx.DeleteEphemeral(ctx, nsLockout, lockoutKey(poolID, usernameKey))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -377,7 +377,7 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 
 func (s *Service) newPasswordChallenge(ctx context.Context, req authRequest, u userView) (*AuthOutput, error) {
 	var session string
-	err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+	err := s.update(ctx, func(tx store.Tx) (err error) {
 		session, err = s.newSession(ctx, tx, req.pool, req.client, u.rec, ChallengeNewPasswordRequired)
 		return err
 	})
@@ -484,7 +484,7 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
 	}
 	var user store.User
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, cs.PoolID)
 		if err != nil {
 			return err

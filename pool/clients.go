@@ -236,7 +236,7 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, _ Caller, in *Create
 	if in.GenerateSecret {
 		cs.SealedSecret = s.sealer.Seal("client-secret:"+rec.ClientID, []byte(randomString(lowerAlnum, 52)))
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -315,7 +315,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, _ Caller, in *Update
 		return nil, err
 	}
 	var rec store.Client
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -363,7 +363,7 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, _ Caller, in *Client
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := loadClient(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
 			return err
 		}

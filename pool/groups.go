@@ -110,7 +110,7 @@ func (s *Service) CreateGroup(ctx context.Context, _ Caller, in *GroupInput) (*G
 	}
 	now := s.now()
 	g := store.Group{PoolID: in.UserPoolId, Name: in.GroupName, CreatedAt: now, UpdatedAt: now, Data: data}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func (s *Service) UpdateGroup(ctx context.Context, _ Caller, in *GroupInput) (*G
 		return nil, err
 	}
 	var g store.Group
-	err := s.store.Update(ctx, func(tx store.Tx) (err error) {
+	err := s.update(ctx, func(tx store.Tx) (err error) {
 		if g, err = loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
 			return err
 		}
@@ -220,7 +220,7 @@ func (s *Service) DeleteGroup(ctx context.Context, _ Caller, in *GroupNameInput)
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
 			return err
 		}
@@ -291,7 +291,7 @@ func (s *Service) changeMembership(ctx context.Context, op string, in *AdminGrou
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err

@@ -179,7 +179,7 @@ func (s *Service) CreateUserImportJob(ctx context.Context, _ Caller, in *CreateU
 	if err := j.encode(); err != nil {
 		return nil, s.storeError(ctx, "CreateUserImportJob", err)
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *Service) UploadImportCSV(ctx context.Context, poolID, jobID, token stri
 	if expires.UnmarshalText(raw) != nil || !s.now().Before(expires) {
 		return ErrUploadDenied
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		j, err := loadJob(ctx, tx, poolID, jobID)
 		if err != nil {
 			return err
@@ -240,7 +240,7 @@ func (s *Service) setJobStatus(ctx context.Context, op string, in *JobIDInput, f
 		return nil, err
 	}
 	var out UserImportJobOutput
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		j, err := loadJob(ctx, tx, in.UserPoolId, in.JobId)
 		if err != nil {
 			return err
@@ -381,7 +381,7 @@ func (s *Service) ImportUsers(ctx context.Context, poolID string, r io.Reader, p
 		batch, readErr := readBatch(reader, &total)
 		if len(batch) > 0 {
 			var done ImportProgress
-			err := s.store.Update(ctx, func(tx store.Tx) error {
+			err := s.update(ctx, func(tx store.Tx) error {
 				done = ImportProgress{}
 				return s.importBatch(ctx, tx, p, batch, &done)
 			})
@@ -530,7 +530,7 @@ func (r *importRunner) start(poolID, jobID string) {
 func (r *importRunner) updateJob(poolID, jobID string, change func(j *jobView)) (jobView, error) {
 	ctx := context.WithoutCancel(r.ctx)
 	var out jobView
-	err := r.s.store.Update(ctx, func(tx store.Tx) error {
+	err := r.s.update(ctx, func(tx store.Tx) error {
 		j, err := loadJob(ctx, tx, poolID, jobID)
 		if err != nil {
 			return err

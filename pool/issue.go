@@ -169,7 +169,7 @@ func (s *Service) signIn(ctx context.Context, req authRequest, u store.User, aut
 	now := s.now()
 	rec, _ := json.Marshal(refreshRecord{PoolID: req.pool.rec.ID, ClientID: req.client.rec.ClientID, UsernameKey: u.UsernameKey,
 		Sub: u.Sub, OriginJTI: originJTI, AuthTime: authTime, IssuedAt: now})
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: req.pool.rec.ID, Namespace: nsRefresh, Key: tokenHash(refresh),
 			Value: rec, ExpiresAt: now.Add(req.client.validity("refresh"))})
 	})
@@ -409,7 +409,7 @@ func (s *Service) RevokeToken(ctx context.Context, _ Caller, in *RevokeTokenInpu
 	if !strings.HasPrefix(in.Token, refreshPrefix) {
 		return nil, newError(ExUnsupportedTokenType, "The token type is not supported; only refresh tokens can be revoked.")
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		e, err := tx.TakeEphemeral(ctx, nsRefresh, tokenHash(in.Token), s.now())
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // revoking an unknown or already revoked token succeeds, as RFC 7009 asks

@@ -81,7 +81,7 @@ func (s *Service) signingKeys(ctx context.Context, p poolView) ([]tokens.Key, er
 		fresh = append(fresh, sk)
 	}
 	var saved poolView
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		cur, err := loadPool(ctx, tx, p.rec.ID)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (s *Service) RotateKeys(ctx context.Context, poolID string, lead time.Durat
 		}
 		fresh = append(fresh, sk)
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err

@@ -67,17 +67,22 @@ func fill(template, username, code string) string {
 
 // deliver records a message in the outbox in the caller's transaction, so a rolled-back
 // operation leaves no message behind.
-func (s *Service) deliver(ctx context.Context, tx store.Tx, p poolView, u store.User, medium, kind, code, body string, expires time.Time) (CodeDeliveryDetails, string, error) {
+func (s *Service) deliver(ctx context.Context, tx store.Tx, p poolView, u store.User, medium, kind, code, subject, body string, expires time.Time) (CodeDeliveryDetails, error) {
 	attr := "email"
 	if medium == "SMS" {
 		attr = "phone_number"
 	}
 	dest, _ := u.Attribute(attr)
-	_, err := tx.AppendMessage(ctx, store.Message{
+	now := s.now()
+	id, err := tx.AppendMessage(ctx, store.Message{
 		PoolID: p.rec.ID, Username: u.Username, UserKeys: userKeys(u), Destination: dest,
-		Medium: medium, Kind: kind, Code: code, Body: body, Time: s.now(), ExpiresAt: expires,
+		Medium: medium, Kind: kind, Code: code, Body: body, Time: now, ExpiresAt: expires,
 	})
-	return CodeDeliveryDetails{Destination: maskDestination(medium, dest), DeliveryMedium: medium, AttributeName: attr}, dest, err
+	if otx, ok := tx.(*outboxTx); ok && err == nil {
+		otx.outbound = append(otx.outbound, Outbound{ID: id, Pool: p.rec.ID, Username: u.Username, Destination: dest,
+			Medium: medium, Kind: kind, Code: code, Subject: subject, Body: body, Time: now})
+	}
+	return CodeDeliveryDetails{Destination: maskDestination(medium, dest), DeliveryMedium: medium, AttributeName: attr}, err
 }
 
 // maskDestination hides most of an address, as Cognito's CodeDeliveryDetails do.
@@ -110,32 +115,33 @@ func (s *Service) sendInvitation(ctx context.Context, tx store.Tx, p poolView, u
 	}
 	const def = "Your username is {username} and temporary password is {####}."
 	for _, m := range slices.Compact(slices.Sorted(slices.Values(mediums))) {
-		attr, body := "phone_number", orDefault(tmpl.SMSMessage, def)
+		attr, body, subject := "phone_number", orDefault(tmpl.SMSMessage, def), ""
 		if m == "EMAIL" {
-			attr, body = "email", orDefault(tmpl.EmailMessage, def)
+			attr, body, subject = "email", orDefault(tmpl.EmailMessage, def), orDefault(tmpl.EmailSubject, "Your temporary password")
 		}
 		if v, ok := u.Attribute(attr); !ok || v == "" {
 			continue
 		}
-		if _, _, err := s.deliver(ctx, tx, p, u, m, KindInvitation, password, fill(body, u.Username, password), expires); err != nil {
+		if _, err := s.deliver(ctx, tx, p, u, m, KindInvitation, password, subject, fill(body, u.Username, password), expires); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// verificationTemplate picks the message for a code sent to medium, honouring the pool's
-// VerificationMessageTemplate and the older top-level fields.
-func (p poolView) verificationTemplate(medium string) string {
+// verificationTemplate picks the subject and message for a code sent to medium, honouring
+// the pool's VerificationMessageTemplate and the older top-level fields.
+func (p poolView) verificationTemplate(medium string) (subject, body string) {
 	t := VerificationMessageTemplate{}
 	if p.VerificationMessageTemplate != nil {
 		t = *p.VerificationMessageTemplate
 	}
 	const def = "Your verification code is {####}. "
 	if medium == "SMS" {
-		return orDefault(t.SmsMessage, orDefault(p.SmsVerificationMessage, def))
+		return "", orDefault(t.SmsMessage, orDefault(p.SmsVerificationMessage, def))
 	}
-	return orDefault(t.EmailMessage, orDefault(p.EmailVerificationMessage, def))
+	return orDefault(t.EmailSubject, orDefault(p.EmailVerificationSubject, "Your verification code")),
+		orDefault(t.EmailMessage, orDefault(p.EmailVerificationMessage, def))
 }
 
 // sendCode stores a fresh code for (user, what) and puts the message in the outbox.
@@ -146,8 +152,8 @@ func (s *Service) sendCode(ctx context.Context, tx store.Tx, p poolView, u store
 	if err != nil {
 		return CodeDeliveryDetails{}, err
 	}
-	d, _, err := s.deliver(ctx, tx, p, u, medium, kind, code, fill(p.verificationTemplate(medium), u.Username, code), expires)
-	return d, err
+	subject, body := p.verificationTemplate(medium)
+	return s.deliver(ctx, tx, p, u, medium, kind, code, subject, fill(body, u.Username, code), expires)
 }
 
 func (s *Service) sendAttributeCode(ctx context.Context, tx store.Tx, p poolView, u store.User, attr string) (CodeDeliveryDetails, error) {

@@ -302,7 +302,7 @@ func (s *Service) CreateUserPool(ctx context.Context, caller Caller, in *CreateU
 	if err != nil {
 		return nil, s.storeError(ctx, "CreateUserPool", err)
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error { return tx.CreatePool(ctx, rec) })
+	err = s.update(ctx, func(tx store.Tx) error { return tx.CreatePool(ctx, rec) })
 	if err != nil {
 		return nil, s.storeError(ctx, "CreateUserPool", err)
 	}
@@ -377,7 +377,7 @@ func (s *Service) UpdateUserPool(ctx context.Context, _ Caller, in *UpdateUserPo
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -402,7 +402,7 @@ func (s *Service) DeleteUserPool(ctx context.Context, _ Caller, in *UserPoolIDIn
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -498,7 +498,7 @@ func (s *Service) AddCustomAttributes(ctx context.Context, _ Caller, in *AddCust
 		}
 		added = append(added, c)
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err

@@ -35,6 +35,9 @@ type Config struct {
 	AccountID string
 	// PublicURL is the base of links the pool hands out (import upload URLs, issuers).
 	PublicURL string
+	// Deliver, if set, receives every message the pool sends once the change that caused it
+	// is committed (the outbox has it either way). It must not block.
+	Deliver func(Outbound)
 	// IssuerStyle is IssuerLocal (tokens name PublicURL/<pool>) or IssuerAWS (tokens name
 	// Cognito's own issuer, for apps that hard-code it).
 	IssuerStyle string
@@ -51,6 +54,7 @@ type Service struct {
 	accountID   string
 	publicURL   string
 	issuerStyle string
+	onDeliver   func(Outbound)
 	importer    *importRunner
 }
 
@@ -77,6 +81,7 @@ func New(cfg Config) (*Service, error) {
 		accountID:   cfg.AccountID,
 		publicURL:   strings.TrimRight(cfg.PublicURL, "/"),
 		issuerStyle: cfg.IssuerStyle,
+		onDeliver:   cfg.Deliver,
 	}
 	s.importer = newImportRunner(s)
 	return s, nil
@@ -151,4 +156,46 @@ func (s *Service) storeError(ctx context.Context, op string, err error) error {
 	}
 	s.log.ErrorContext(ctx, "store failure", "op", op, "err", err)
 	return newError(ExInternalError, "Internal error.")
+}
+
+// Outbound is a message to deliver for real, beside the outbox.
+type Outbound struct {
+	ID          int64
+	Pool        string
+	Username    string
+	Destination string
+	Medium      string
+	Kind        string
+	Code        string
+	Subject     string
+	Body        string
+	Time        time.Time
+}
+
+// outboxTx is the transaction the engine's write functions see: the store's, plus the
+// messages it has put in the outbox, to be delivered only once it commits.
+type outboxTx struct {
+	store.Tx
+	outbound []Outbound
+}
+
+// update runs fn in a store transaction and then hands the messages it wrote to delivery.
+// Every engine write goes through here rather than straight to the store, so no message is
+// delivered for a change that rolled back, and none twice when fn is retried.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	var sent []Outbound
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		otx := &outboxTx{Tx: tx}
+		if err := fn(otx); err != nil {
+			return err
+		}
+		sent = otx.outbound
+		return nil
+	})
+	if err == nil && s.onDeliver != nil {
+		for _, m := range sent {
+			s.onDeliver(m)
+		}
+	}
+	return err
 }

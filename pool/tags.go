@@ -43,7 +43,7 @@ func poolFromArn(v *validator, arn string) string {
 }
 
 func (s *Service) updateTags(ctx context.Context, op, poolID string, change func(map[string]string)) error {
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err

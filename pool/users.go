@@ -366,7 +366,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 		return s.resendInvitation(ctx, in, password, hash)
 	}
 	var out AdminCreateUserOutput
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -449,7 +449,7 @@ func (s *Service) hashForPool(ctx context.Context, op, poolID, password string, 
 // a user who has not yet signed in.
 func (s *Service) resendInvitation(ctx context.Context, in *AdminCreateUserInput, password, hash string) (*AdminCreateUserOutput, error) {
 	var out AdminCreateUserOutput
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -534,7 +534,7 @@ func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput
 
 // updateUser runs change on the named user inside a transaction and saves the result.
 func (s *Service) updateUser(ctx context.Context, op, poolID, name string, change func(tx store.Tx, p poolView, u *userView) error) error {
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err
@@ -569,7 +569,7 @@ func (s *Service) AdminDeleteUser(ctx context.Context, _ Caller, in *AdminUserIn
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
