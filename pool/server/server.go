@@ -21,6 +21,7 @@ import (
 	"github.com/hashless/hashless/internal/kdf"
 	"github.com/hashless/hashless/internal/seal"
 	"github.com/hashless/hashless/pool"
+	"github.com/hashless/hashless/pool/delivery"
 	"github.com/hashless/hashless/pool/sigv4"
 	"github.com/hashless/hashless/pool/store"
 	"github.com/hashless/hashless/pool/store/open"
@@ -48,9 +49,14 @@ type Config struct {
 	Outbox      bool
 	// IssuerStyle is "local" (default) or "aws".
 	IssuerStyle string
-	TLSCert     string
-	TLSKey      string
-	Logger      *slog.Logger
+	// SMTPURL and MailFrom deliver e-mail messages for real (smtp:// or smtps://).
+	SMTPURL  string
+	MailFrom string
+	// MessageWebhook receives every message as JSON by POST.
+	MessageWebhook string
+	TLSCert        string
+	TLSKey         string
+	Logger         *slog.Logger
 	// Registry receives metrics; nil makes a fresh one (served at /metrics).
 	Registry *prometheus.Registry
 	Clock    pool.Clock
@@ -74,6 +80,33 @@ type Server struct {
 	mux      *http.ServeMux
 	// derivePublicURL: no --public-url was given, so it follows the address actually bound.
 	derivePublicURL bool
+	dispatcher      *delivery.Dispatcher
+}
+
+// newDispatcher builds real delivery from the configuration; nil when none is configured.
+func newDispatcher(cfg Config) (*delivery.Dispatcher, error) {
+	var senders []delivery.Sender
+	if cfg.SMTPURL != "" {
+		if cfg.MailFrom == "" {
+			return nil, errors.New("--smtp-url needs --mail-from")
+		}
+		smtp, err := delivery.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+		senders = append(senders, smtp)
+	}
+	if cfg.MessageWebhook != "" {
+		hook, err := delivery.NewWebhook(cfg.MessageWebhook, nil)
+		if err != nil {
+			return nil, fmt.Errorf("--message-webhook: %w", err)
+		}
+		senders = append(senders, hook)
+	}
+	if len(senders) == 0 {
+		return nil, nil
+	}
+	return delivery.NewDispatcher(delivery.DispatcherConfig{Senders: senders, Logger: cfg.Logger, Registry: cfg.Registry}), nil
 }
 
 func publicURLFor(cfg Config, addr string) string {
@@ -164,7 +197,17 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("--issuer-style must be %q or %q", pool.IssuerLocal, pool.IssuerAWS)
 	}
-	svc, err := pool.New(pool.Config{Store: st, Sealer: sealer, KDF: params, Clock: cfg.Clock, Logger: cfg.Logger, PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle})
+	dispatcher, err := newDispatcher(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var deliver func(pool.Outbound)
+	if dispatcher != nil {
+		deliver = func(m pool.Outbound) { dispatcher.Enqueue(delivery.Message(m)) }
+	}
+	svc, err := pool.New(pool.Config{Store: st, Sealer: sealer, KDF: params, Clock: cfg.Clock, Logger: cfg.Logger,
+		PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle, Deliver: deliver})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -179,7 +222,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, store: st, Service: svc, wire: wh, registry: cfg.Registry, creds: creds, derivePublicURL: derivePublicURL}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: st, Service: svc, wire: wh, registry: cfg.Registry, creds: creds,
+		derivePublicURL: derivePublicURL, dispatcher: dispatcher}
 	s.routes()
 	return s, nil
 }
@@ -397,9 +441,16 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	return err
 }
 
-// Close stops background work and closes the store.
+// Close stops background work, delivers what is queued (for up to 10 s) and closes the store.
 func (s *Server) Close() {
 	s.Service.Close()
+	if s.dispatcher != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := s.dispatcher.Close(ctx); err != nil {
+			s.log.Warn("messages left undelivered at shutdown", "err", err)
+		}
+		cancel()
+	}
 	if err := s.store.Close(); err != nil {
 		s.log.Warn("closing the store", "err", err)
 	}
