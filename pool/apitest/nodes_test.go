@@ -1,6 +1,8 @@
 package apitest
 
 import (
+	"time"
+
 	"net/url"
 	"testing"
 
@@ -53,4 +55,52 @@ func TestTwoNodesShareOnePool(t *testing.T) {
 	} else {
 		wantAPIError(t, e2, "UsernameExistsException")
 	}
+}
+
+// Lockout counts failures on every node, and revocation on one node is seen by the other.
+func TestTwoNodesShareLockoutAndRevocation(t *testing.T) {
+	dsn := pooltest.DSN(t, pooltest.Postgres)
+	a := pooltest.Start(t, dsn)
+	// Nodes behind one address share the public URL, and so the issuer.
+	b := pooltest.Start(t, dsn, func(cfg *serverConfig) { cfg.PublicURL = a.URL })
+	s := newSignInSetup(t, a)
+	onB := s
+	onB.c = b.Admin()
+
+	// Failures alternate between the nodes; the fifth (on B) starts the lockout, seen on A.
+	for i := range 5 {
+		node := s
+		if i%2 == 1 {
+			node = onB
+		}
+		_, err := node.login(t, "quinn", "wrong password 1")
+		wantAPIError(t, err, "NotAuthorizedException")
+	}
+	_, err := s.login(t, "quinn", password)
+	if apiMessage(err) != "Password attempts exceeded" {
+		t.Fatalf("after five failures across two nodes: %v", err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+
+	tokens := must(s.login(t, "quinn", password))(t).AuthenticationResult
+	must(onB.c.GetUser(ctx(t), &cip.GetUserInput{AccessToken: tokens.AccessToken}))(t)
+	must(onB.c.RevokeToken(ctx(t), &cip.RevokeTokenInput{ClientId: &s.clientID, Token: tokens.RefreshToken}))(t)
+	_, err = s.c.GetUser(ctx(t), &cip.GetUserInput{AccessToken: tokens.AccessToken})
+	wantAPIError(t, err, "NotAuthorizedException")
+	_, err = s.c.InitiateAuth(ctx(t), &cip.InitiateAuthInput{ClientId: &s.clientID, AuthFlow: "REFRESH_TOKEN_AUTH",
+		AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(tokens.RefreshToken)}})
+	wantAPIError(t, err, "NotAuthorizedException")
+
+	// A challenge started on A is answered on B, once.
+	must(s.c.AdminSetUserPassword(ctx(t), &cip.AdminSetUserPasswordInput{UserPoolId: &s.poolID, Username: aws.String("quinn"), Password: aws.String("temporary1")}))(t)
+	ch := must(s.login(t, "quinn", "temporary1"))(t)
+	answer := func(c *cip.Client) error {
+		_, err := c.RespondToAuthChallenge(ctx(t), &cip.RespondToAuthChallengeInput{ClientId: &s.clientID, ChallengeName: "NEW_PASSWORD_REQUIRED",
+			Session: ch.Session, ChallengeResponses: map[string]string{"USERNAME": "quinn", "NEW_PASSWORD": password}})
+		return err
+	}
+	if err := answer(onB.c); err != nil {
+		t.Fatalf("answering on B a challenge from A: %v", err)
+	}
+	wantAPIError(t, answer(s.c), "NotAuthorizedException")
 }
