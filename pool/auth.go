@@ -98,7 +98,7 @@ func (s *Service) findClient(ctx context.Context, poolID, clientID string) (auth
 		if poolID == "" {
 			rec, err = tx.FindClient(ctx, clientID)
 		} else {
-			rec, err = loadClient(ctx, tx, poolID, clientID)
+			rec, err = s.loadClient(ctx, tx, poolID, clientID)
 		}
 		if errors.Is(err, store.ErrNotFound) {
 			return clientNotFound(clientID)
@@ -109,7 +109,7 @@ func (s *Service) findClient(ctx context.Context, poolID, clientID string) (auth
 		if req.client, err = decodeClient(rec); err != nil {
 			return err
 		}
-		req.pool, err = loadPool(ctx, tx, rec.PoolID)
+		req.pool, err = s.loadPool(ctx, tx, rec.PoolID)
 		return err
 	})
 	return req, err
@@ -485,7 +485,7 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 	}
 	var user store.User
 	err = s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, cs.PoolID)
+		p, err := s.loadPool(ctx, tx, cs.PoolID)
 		if err != nil {
 			return err
 		}

@@ -237,7 +237,7 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, _ Caller, in *Create
 		cs.SealedSecret = s.sealer.Seal("client-secret:"+rec.ClientID, []byte(randomString(lowerAlnum, 52)))
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ type ClientIDInput struct {
 	ClientId   string `json:"ClientId"`
 }
 
-func loadClient(ctx context.Context, tx store.ReadTx, poolID, clientID string) (store.Client, error) {
+func (s *Service) loadClient(ctx context.Context, tx store.ReadTx, poolID, clientID string) (store.Client, error) {
 	if _, err := tx.GetPool(ctx, poolID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Client{}, poolNotFound(poolID)
@@ -289,7 +289,7 @@ func (s *Service) DescribeUserPoolClient(ctx context.Context, _ Caller, in *Clie
 	}
 	var out UserPoolClientOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		rec, err := loadClient(ctx, tx, in.UserPoolId, in.ClientId)
+		rec, err := s.loadClient(ctx, tx, in.UserPoolId, in.ClientId)
 		if err != nil {
 			return err
 		}
@@ -316,11 +316,11 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, _ Caller, in *Update
 	}
 	var rec store.Client
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
-		if rec, err = loadClient(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
+		if rec, err = s.loadClient(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
 			return err
 		}
 		var old clientSettings
@@ -364,7 +364,7 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, _ Caller, in *Client
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		if _, err := loadClient(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
+		if _, err := s.loadClient(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
 			return err
 		}
 		return tx.DeleteClient(ctx, in.UserPoolId, in.ClientId)
@@ -409,7 +409,7 @@ func (s *Service) ListUserPoolClients(ctx context.Context, _ Caller, in *ListUse
 	}
 	out := &ListUserPoolClientsOutput{UserPoolClients: []UserPoolClientDescription{}}
 	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
+		if _, err := s.loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
 		recs, next, err := tx.ListClients(ctx, in.UserPoolId, store.Page{After: after, Limit: limit})

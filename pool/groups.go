@@ -76,8 +76,8 @@ type GroupOutput struct {
 	Group GroupType `json:"Group"`
 }
 
-func loadGroup(ctx context.Context, tx store.ReadTx, poolID, name string) (store.Group, error) {
-	if _, err := loadPool(ctx, tx, poolID); err != nil {
+func (s *Service) loadGroup(ctx context.Context, tx store.ReadTx, poolID, name string) (store.Group, error) {
+	if _, err := s.loadPool(ctx, tx, poolID); err != nil {
 		return store.Group{}, err
 	}
 	g, err := tx.GetGroup(ctx, poolID, name)
@@ -111,7 +111,7 @@ func (s *Service) CreateGroup(ctx context.Context, _ Caller, in *GroupInput) (*G
 	now := s.now()
 	g := store.Group{PoolID: in.UserPoolId, Name: in.GroupName, CreatedAt: now, UpdatedAt: now, Data: data}
 	err = s.update(ctx, func(tx store.Tx) error {
-		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
+		if _, err := s.loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
 		if _, err := tx.GetGroup(ctx, in.UserPoolId, in.GroupName); err == nil {
@@ -160,7 +160,7 @@ func (s *Service) GetGroup(ctx context.Context, _ Caller, in *GroupNameInput) (*
 	}
 	var out GroupOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		g, err := loadGroup(ctx, tx, in.UserPoolId, in.GroupName)
+		g, err := s.loadGroup(ctx, tx, in.UserPoolId, in.GroupName)
 		if err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func (s *Service) UpdateGroup(ctx context.Context, _ Caller, in *GroupInput) (*G
 	}
 	var g store.Group
 	err := s.update(ctx, func(tx store.Tx) (err error) {
-		if g, err = loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
+		if g, err = s.loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
 			return err
 		}
 		var d groupData
@@ -221,7 +221,7 @@ func (s *Service) DeleteGroup(ctx context.Context, _ Caller, in *GroupNameInput)
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		if _, err := loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
+		if _, err := s.loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
 			return err
 		}
 		return tx.DeleteGroup(ctx, in.UserPoolId, in.GroupName)
@@ -256,7 +256,7 @@ func (s *Service) ListGroups(ctx context.Context, _ Caller, in *ListGroupsInput)
 	}
 	var out GroupsOutput
 	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
+		if _, err := s.loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
 		gs, next, err := tx.ListGroups(ctx, in.UserPoolId, store.Page{After: after, Limit: pageLimit(in.Limit, 60)})
@@ -292,11 +292,11 @@ func (s *Service) changeMembership(ctx context.Context, op string, in *AdminGrou
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
-		if _, err := loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
+		if _, err := s.loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
 			return err
 		}
 		u, err := resolveUser(ctx, tx, p, in.Username)
@@ -346,7 +346,7 @@ func (s *Service) AdminListGroupsForUser(ctx context.Context, _ Caller, in *Admi
 	}
 	var out GroupsOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -402,7 +402,7 @@ func (s *Service) ListUsersInGroup(ctx context.Context, _ Caller, in *ListUsersI
 	}
 	out := ListUsersInGroupOutput{Users: []UserType{}}
 	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		if _, err := loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
+		if _, err := s.loadGroup(ctx, tx, in.UserPoolId, in.GroupName); err != nil {
 			return err
 		}
 		users, next, err := tx.ListUsersInGroup(ctx, in.UserPoolId, in.GroupName, store.Page{After: after, Limit: pageLimit(in.Limit, 60)})

@@ -97,8 +97,8 @@ func (j jobView) output() UserImportJobType {
 		FailedUsers: j.FailedUsers, CompletionMessage: j.CompletionMessage}
 }
 
-func loadJob(ctx context.Context, tx store.ReadTx, poolID, jobID string) (jobView, error) {
-	if _, err := loadPool(ctx, tx, poolID); err != nil {
+func (s *Service) loadJob(ctx context.Context, tx store.ReadTx, poolID, jobID string) (jobView, error) {
+	if _, err := s.loadPool(ctx, tx, poolID); err != nil {
 		return jobView{}, err
 	}
 	rec, err := tx.GetImportJob(ctx, poolID, jobID)
@@ -132,7 +132,7 @@ func (s *Service) GetCSVHeader(ctx context.Context, _ Caller, in *UserPoolIDInpu
 	}
 	var out GetCSVHeaderOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ func (s *Service) CreateUserImportJob(ctx context.Context, _ Caller, in *CreateU
 		return nil, s.storeError(ctx, "CreateUserImportJob", err)
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
+		if _, err := s.loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
 		return tx.CreateImportJob(ctx, j.rec)
@@ -205,7 +205,7 @@ func (s *Service) UploadImportCSV(ctx context.Context, poolID, jobID, token stri
 		return ErrUploadDenied
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		j, err := loadJob(ctx, tx, poolID, jobID)
+		j, err := s.loadJob(ctx, tx, poolID, jobID)
 		if err != nil {
 			return err
 		}
@@ -241,7 +241,7 @@ func (s *Service) setJobStatus(ctx context.Context, op string, in *JobIDInput, f
 	}
 	var out UserImportJobOutput
 	err := s.update(ctx, func(tx store.Tx) error {
-		j, err := loadJob(ctx, tx, in.UserPoolId, in.JobId)
+		j, err := s.loadJob(ctx, tx, in.UserPoolId, in.JobId)
 		if err != nil {
 			return err
 		}
@@ -290,7 +290,7 @@ func (s *Service) DescribeUserImportJob(ctx context.Context, _ Caller, in *JobID
 	}
 	var out UserImportJobOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		j, err := loadJob(ctx, tx, in.UserPoolId, in.JobId)
+		j, err := s.loadJob(ctx, tx, in.UserPoolId, in.JobId)
 		if err != nil {
 			return err
 		}
@@ -330,7 +330,7 @@ func (s *Service) ListUserImportJobs(ctx context.Context, _ Caller, in *ListUser
 	}
 	out := ListUserImportJobsOutput{UserImportJobs: []UserImportJobType{}}
 	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		if _, err := loadPool(ctx, tx, in.UserPoolId); err != nil {
+		if _, err := s.loadPool(ctx, tx, in.UserPoolId); err != nil {
 			return err
 		}
 		jobs, next, err := tx.ListImportJobs(ctx, in.UserPoolId, store.Page{After: after, Limit: int(*in.MaxResults)})
@@ -367,7 +367,7 @@ type ImportProgress struct {
 func (s *Service) ImportUsers(ctx context.Context, poolID string, r io.Reader, progress func(ImportProgress) bool) (ImportProgress, error) {
 	var total ImportProgress
 	var p poolView
-	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { p, err = loadPool(ctx, tx, poolID); return }); err != nil {
+	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { p, err = s.loadPool(ctx, tx, poolID); return }); err != nil {
 		return total, s.storeError(ctx, "ImportUsers", err)
 	}
 	reader, err := csvimport.NewReader(r, maxImportRows)
@@ -531,7 +531,7 @@ func (r *importRunner) updateJob(poolID, jobID string, change func(j *jobView)) 
 	ctx := context.WithoutCancel(r.ctx)
 	var out jobView
 	err := r.s.update(ctx, func(tx store.Tx) error {
-		j, err := loadJob(ctx, tx, poolID, jobID)
+		j, err := r.s.loadJob(ctx, tx, poolID, jobID)
 		if err != nil {
 			return err
 		}

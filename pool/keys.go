@@ -82,7 +82,7 @@ func (s *Service) signingKeys(ctx context.Context, p poolView) ([]tokens.Key, er
 	}
 	var saved poolView
 	err = s.update(ctx, func(tx store.Tx) error {
-		cur, err := loadPool(ctx, tx, p.rec.ID)
+		cur, err := s.loadPool(ctx, tx, p.rec.ID)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (s *Service) RotateKeys(ctx context.Context, poolID string, lead time.Durat
 		fresh = append(fresh, sk)
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, poolID)
+		p, err := s.loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ func (s *Service) Discovery(ctx context.Context, poolID string) ([]byte, error) 
 // readPool loads a pool outside any transaction.
 func (s *Service) readPool(ctx context.Context, op, poolID string) (poolView, error) {
 	var p poolView
-	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { p, err = loadPool(ctx, tx, poolID); return }); err != nil {
+	if err := s.store.View(ctx, func(tx store.ReadTx) (err error) { p, err = s.loadPool(ctx, tx, poolID); return }); err != nil {
 		return poolView{}, s.storeError(ctx, op, err)
 	}
 	return p, nil

@@ -51,7 +51,7 @@ func (s *Service) ListUsers(ctx context.Context, _ Caller, in *ListUsersInput) (
 	}
 	out := &ListUsersOutput{Users: []UserType{}}
 	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,12 +78,29 @@ type storedPool struct {
 	SigningKeys []storedKey `json:"SigningKeys,omitempty"`
 }
 
-func decodePool(rec store.Pool) (poolView, error) {
+// decodePool decodes a pool record, from s.decodedPools when the record is unchanged:
+// decoding the settings JSON was the largest cost of a typical request, and a pool changes
+// rarely. A cached view is shared, so code that changes a pool must replace fields rather
+// than write into them (slices are clipped so an append copies; tags are cloned before they
+// change).
+func (s *Service) decodePool(rec store.Pool) (poolView, error) {
+	if v, ok := s.decodedPools.Load(rec.ID); ok {
+		if p := v.(poolView); p.rec.Version == rec.Version && bytes.Equal(p.rec.Settings, rec.Settings) {
+			p.rec = rec
+			return p, nil
+		}
+	}
 	var sp storedPool
 	if err := json.Unmarshal(rec.Settings, &sp); err != nil {
 		return poolView{}, fmt.Errorf("pool %s settings: %w", rec.ID, err)
 	}
-	return poolView{rec: rec, PoolSettings: sp.PoolSettings, keys: sp.SigningKeys}, nil
+	p := poolView{rec: rec, PoolSettings: sp.PoolSettings, keys: slices.Clip(sp.SigningKeys)}
+	p.SchemaAttributes = slices.Clip(p.SchemaAttributes)
+	p.AliasAttributes = slices.Clip(p.AliasAttributes)
+	p.UsernameAttributes = slices.Clip(p.UsernameAttributes)
+	p.AutoVerifiedAttributes = slices.Clip(p.AutoVerifiedAttributes)
+	s.decodedPools.Store(rec.ID, p)
+	return p, nil
 }
 
 func (p poolView) encode() (store.Pool, error) {
@@ -312,7 +330,7 @@ func (s *Service) CreateUserPool(ctx context.Context, caller Caller, in *CreateU
 }
 
 // loadPool reads and decodes a pool in a transaction.
-func loadPool(ctx context.Context, tx store.ReadTx, id string) (poolView, error) {
+func (s *Service) loadPool(ctx context.Context, tx store.ReadTx, id string) (poolView, error) {
 	rec, err := tx.GetPool(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return poolView{}, poolNotFound(id)
@@ -320,7 +338,7 @@ func loadPool(ctx context.Context, tx store.ReadTx, id string) (poolView, error)
 	if err != nil {
 		return poolView{}, err
 	}
-	return decodePool(rec)
+	return s.decodePool(rec)
 }
 
 func savePool(ctx context.Context, tx store.Tx, p poolView) error {
@@ -347,7 +365,7 @@ func (s *Service) DescribeUserPool(ctx context.Context, _ Caller, in *UserPoolID
 	}
 	var out DescribeUserPoolOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -378,7 +396,7 @@ func (s *Service) UpdateUserPool(ctx context.Context, _ Caller, in *UpdateUserPo
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -403,7 +421,7 @@ func (s *Service) DeleteUserPool(ctx context.Context, _ Caller, in *UserPoolIDIn
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -458,7 +476,7 @@ func (s *Service) ListUserPools(ctx context.Context, _ Caller, in *ListUserPools
 			return err
 		}
 		for _, rec := range recs {
-			p, err := decodePool(rec)
+			p, err := s.decodePool(rec)
 			if err != nil {
 				return err
 			}
@@ -499,7 +517,7 @@ func (s *Service) AddCustomAttributes(ctx context.Context, _ Caller, in *AddCust
 		added = append(added, c)
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashless/hashless/internal/kdf"
@@ -56,6 +57,8 @@ type Service struct {
 	issuerStyle string
 	onDeliver   func(Outbound)
 	importer    *importRunner
+	// decodedPools holds decoded pools by ID (see decodePool).
+	decodedPools sync.Map
 }
 
 // New builds a Service.

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"maps"
 	"regexp"
 	"strings"
 
@@ -44,10 +45,12 @@ func poolFromArn(v *validator, arn string) string {
 
 func (s *Service) updateTags(ctx context.Context, op, poolID string, change func(map[string]string)) error {
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, poolID)
+		p, err := s.loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err
 		}
+		// A fresh map: the decoded pool may be shared with other readers (see decodePool).
+		p.UserPoolTags = maps.Clone(p.UserPoolTags)
 		if p.UserPoolTags == nil {
 			p.UserPoolTags = map[string]string{}
 		}
@@ -106,7 +109,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, _ Caller, in *ListTag
 	}
 	out := &ListTagsForResourceOutput{Tags: map[string]string{}}
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		p, err := loadPool(ctx, tx, id)
+		p, err := s.loadPool(ctx, tx, id)
 		if err != nil {
 			return err
 		}

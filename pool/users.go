@@ -367,7 +367,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 	}
 	var out AdminCreateUserOutput
 	err = s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -450,7 +450,7 @@ func (s *Service) hashForPool(ctx context.Context, op, poolID, password string, 
 func (s *Service) resendInvitation(ctx context.Context, in *AdminCreateUserInput, password, hash string) (*AdminCreateUserOutput, error) {
 	var out AdminCreateUserOutput
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -513,7 +513,7 @@ func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput
 	}
 	var out AdminGetUserOutput
 	err := s.store.View(ctx, func(tx store.ReadTx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}
@@ -535,7 +535,7 @@ func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput
 // updateUser runs change on the named user inside a transaction and saves the result.
 func (s *Service) updateUser(ctx context.Context, op, poolID, name string, change func(tx store.Tx, p poolView, u *userView) error) error {
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, poolID)
+		p, err := s.loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err
 		}
@@ -570,7 +570,7 @@ func (s *Service) AdminDeleteUser(ctx context.Context, _ Caller, in *AdminUserIn
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPool(ctx, tx, in.UserPoolId)
+		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
 		}

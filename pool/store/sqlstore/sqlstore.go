@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -55,6 +56,8 @@ type Store struct {
 	lockKey  int64  // PostgreSQL advisory lock that serializes migrations
 	// outboxLock is the PostgreSQL advisory lock that orders appends to the outbox.
 	outboxLock int64
+	// stmts holds SQLite's prepared statements by query text (see stmtcache.go).
+	stmts sync.Map
 }
 
 var _ store.Store = (*Store)(nil)
@@ -129,14 +132,17 @@ func (s *Store) q(query string) string { return s.expand.Replace(query) }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // View implements store.Store. Each read is its own statement: no snapshot spans them.
 func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return fn(&readTx{s: s, q: s.db})
+	return fn(&readTx{s: s, q: s.querier(nil)})
 }
 
 // Update implements store.Store.
@@ -173,7 +179,7 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx store.Tx) error) (ret
 			_ = sqlTx.Rollback()
 		}
 	}()
-	t := &writeTx{readTx: readTx{s: s, q: sqlTx}}
+	t := &writeTx{readTx: readTx{s: s, q: s.querier(sqlTx)}}
 	if err := fn(t); err != nil {
 		return t.mustRetry || errors.Is(err, store.ErrConflict) || s.classify(err) == errKindRetry, err
 	}
