@@ -2,6 +2,8 @@ package apitest
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +89,25 @@ func TestTokenExpiryBoundary(t *testing.T) {
 	_, err = s.c.InitiateAuth(ctx(t), &cip.InitiateAuthInput{ClientId: &s.clientID, AuthFlow: "REFRESH_TOKEN_AUTH",
 		AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(r.RefreshToken)}})
 	wantAPIError(t, err, "NotAuthorizedException")
+}
+
+// With --issuer-style aws the tokens name Cognito's issuer while the keys stay local.
+func TestAWSIssuerStyle(t *testing.T) {
+	p := pooltest.Start(t, "memory", func(cfg *serverConfig) { cfg.IssuerStyle = "aws" })
+	s := newSignInSetup(t, p)
+	r := must(s.login(t, "quinn", password))(t).AuthenticationResult
+	want := "https://cognito-idp.us-east-1.amazonaws.com/" + s.poolID
+	if iss := claims(t, p, s.poolID, aws.ToString(r.IdToken))["iss"]; iss != want {
+		t.Fatalf("iss %v, want %s", iss, want)
+	}
+	must(s.c.GetUser(ctx(t), &cip.GetUserInput{AccessToken: r.AccessToken}))(t)
+	resp, err := http.Get(p.URL + "/" + s.poolID + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var doc map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc["issuer"] != want || doc["jwks_uri"] != p.URL+"/"+s.poolID+"/.well-known/jwks.json" {
+		t.Fatalf("discovery %v", doc)
+	}
 }
