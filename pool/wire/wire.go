@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,13 +81,9 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Operations lists the implemented operation names.
+// Operations lists the implemented operation names, sorted (fuzz inputs pick one by index).
 func (h *Handler) Operations() []string {
-	names := make([]string, 0, len(h.ops))
-	for n := range h.ops {
-		names = append(names, n)
-	}
-	return names
+	return slices.Sorted(maps.Keys(h.ops))
 }
 
 // DevelopmentMode reports whether signatures go unchecked.
