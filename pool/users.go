@@ -578,7 +578,11 @@ func (s *Service) AdminDeleteUser(ctx context.Context, _ Caller, in *AdminUserIn
 		if err != nil {
 			return err
 		}
-		return tx.DeleteUser(ctx, p.rec.ID, u.rec.UsernameKey)
+		if err := tx.DeleteUser(ctx, p.rec.ID, u.rec.UsernameKey); err != nil {
+			return err
+		}
+		// A user created later under the same name must not inherit pending codes.
+		return dropAllCodes(ctx, tx, p.rec.ID, u.rec.UsernameKey)
 	})
 	if err != nil {
 		return nil, s.storeError(ctx, "AdminDeleteUser", err)
@@ -615,41 +619,8 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, _ Caller, in *A
 		return nil, err
 	}
 	err := s.updateUser(ctx, "AdminUpdateUserAttributes", in.UserPoolId, in.Username, func(tx store.Tx, p poolView, u *userView) error {
-		if err := checkAttributes(p, in.UserAttributes, false); err != nil {
-			return err
-		}
-		changes := slices.Clone(in.UserAttributes)
-		// A changed e-mail or phone is unverified unless the same call says otherwise.
-		var toVerify []string
-		for _, kind := range []string{"email", "phone_number"} {
-			i := slices.IndexFunc(changes, func(a AttributeType) bool { return a.Name == kind })
-			if i < 0 {
-				continue
-			}
-			old, _ := u.rec.Attribute(kind)
-			if changes[i].Value == old {
-				continue
-			}
-			if slices.IndexFunc(changes, func(a AttributeType) bool { return a.Name == kind+"_verified" }) < 0 {
-				changes = append(changes, AttributeType{Name: kind + "_verified", Value: "false"})
-				if changes[i].Value != "" && slices.Contains(p.AutoVerifiedAttributes, kind) {
-					toVerify = append(toVerify, kind)
-				}
-			}
-		}
-		u.rec.Attributes = setAttributes(u.rec.Attributes, changes)
-		if err := checkRequired(p, u.rec); err != nil {
-			return err
-		}
-		if err := s.claimAliases(ctx, tx, p, &u.rec, false); err != nil {
-			return err
-		}
-		for _, kind := range toVerify {
-			if _, err := s.sendAttributeCode(ctx, tx, p, u.rec, kind); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := s.changeAttributes(ctx, tx, p, u, in.UserAttributes)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -674,22 +645,7 @@ func (s *Service) AdminDeleteUserAttributes(ctx context.Context, _ Caller, in *A
 		return nil, err
 	}
 	err := s.updateUser(ctx, "AdminDeleteUserAttributes", in.UserPoolId, in.Username, func(tx store.Tx, p poolView, u *userView) error {
-		var changes []AttributeType
-		for _, name := range in.UserAttributeNames {
-			changes = append(changes, AttributeType{Name: name})
-			if name == "email" || name == "phone_number" {
-				changes = append(changes, AttributeType{Name: name + "_verified"})
-			}
-		}
-		if err := checkAttributes(p, changes, false); err != nil {
-			return err
-		}
-		u.rec.Attributes = setAttributes(u.rec.Attributes, changes)
-		if err := checkRequired(p, u.rec); err != nil {
-			return err
-		}
-		u.rec.Aliases = p.aliasesFor(u.rec)
-		return nil
+		return removeAttributes(ctx, tx, p, u, in.UserAttributeNames)
 	})
 	if err != nil {
 		return nil, err

@@ -62,6 +62,18 @@ func TestEveryOperationHasAnErrorCase(t *testing.T) {
 		"GlobalSignOut":               {`{"AccessToken":"not-a-token"}`, "NotAuthorizedException"},
 		"AdminUserGlobalSignOut":      {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
 		"RevokeToken":                 {`{"Token":"x","ClientId":"nosuchclient"}`, "ResourceNotFoundException"},
+
+		"SignUp":                           {`{"ClientId":"nosuchclient","Username":"u","Password":"Passw0rd!"}`, "ResourceNotFoundException"},
+		"ConfirmSignUp":                    {`{"ClientId":"nosuchclient","Username":"u","ConfirmationCode":"123456"}`, "ResourceNotFoundException"},
+		"ResendConfirmationCode":           {`{"ClientId":"nosuchclient","Username":"u"}`, "ResourceNotFoundException"},
+		"ForgotPassword":                   {`{"ClientId":"nosuchclient","Username":"u"}`, "ResourceNotFoundException"},
+		"ConfirmForgotPassword":            {`{"ClientId":"c","Username":"u","ConfirmationCode":" ","Password":"Passw0rd!"}`, "InvalidParameterException"},
+		"ChangePassword":                   {`{"AccessToken":"not.a.token","PreviousPassword":"Passw0rd!","ProposedPassword":"Passw0rd!2"}`, "NotAuthorizedException"},
+		"UpdateUserAttributes":             {`{"AccessToken":"not.a.token","UserAttributes":[{"Name":"name","Value":"x"}]}`, "NotAuthorizedException"},
+		"DeleteUserAttributes":             {`{"AccessToken":"not.a.token","UserAttributeNames":["name"]}`, "NotAuthorizedException"},
+		"DeleteUser":                       {`{"AccessToken":"not.a.token"}`, "NotAuthorizedException"},
+		"GetUserAttributeVerificationCode": {`{"AccessToken":"","AttributeName":"email"}`, "InvalidParameterException"},
+		"VerifyUserAttribute":              {`{"AccessToken":"not.a.token","AttributeName":"email","Code":"123456"}`, "NotAuthorizedException"},
 	}
 	for _, op := range p.Server.Operations() {
 		tc, ok := cases[op]

@@ -171,6 +171,11 @@ var requiredOperations = []string{
 	"CreateGroup", "GetGroup", "UpdateGroup", "DeleteGroup", "ListGroups", "AdminAddUserToGroup",
 	"AdminRemoveUserFromGroup", "AdminListGroupsForUser", "ListUsersInGroup",
 	"CreateUserImportJob", "StartUserImportJob", "DescribeUserImportJob", "ListUserImportJobs", "GetCSVHeader",
+	// Sign-in, tokens and self-service.
+	"InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge", "AdminRespondToAuthChallenge",
+	"SignUp", "ConfirmSignUp", "ResendConfirmationCode", "ForgotPassword", "ConfirmForgotPassword", "ChangePassword",
+	"GetUser", "UpdateUserAttributes", "DeleteUserAttributes", "DeleteUser", "GetUserAttributeVerificationCode",
+	"VerifyUserAttribute", "GlobalSignOut", "AdminUserGlobalSignOut", "RevokeToken",
 }
 
 func TestOperationTable(t *testing.T) {

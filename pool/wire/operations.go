@@ -59,6 +59,18 @@ func operations(s *pool.Service) map[string]operation {
 		"AdminUserGlobalSignOut":      admin(s.AdminUserGlobalSignOut),
 		"RevokeToken":                 bind(false, s.RevokeToken),
 
+		"SignUp":                           bind(false, s.SignUp),
+		"ConfirmSignUp":                    bind(false, s.ConfirmSignUp),
+		"ResendConfirmationCode":           bind(false, s.ResendConfirmationCode),
+		"ForgotPassword":                   bind(false, s.ForgotPassword),
+		"ConfirmForgotPassword":            bind(false, s.ConfirmForgotPassword),
+		"ChangePassword":                   bind(false, s.ChangePassword),
+		"UpdateUserAttributes":             bind(false, s.UpdateUserAttributes),
+		"DeleteUserAttributes":             bind(false, s.DeleteUserAttributes),
+		"DeleteUser":                       bind(false, s.DeleteUser),
+		"GetUserAttributeVerificationCode": bind(false, s.GetUserAttributeVerificationCode),
+		"VerifyUserAttribute":              bind(false, s.VerifyUserAttribute),
+
 		"GetCSVHeader":          admin(s.GetCSVHeader),
 		"CreateUserImportJob":   admin(s.CreateUserImportJob),
 		"StartUserImportJob":    admin(s.StartUserImportJob),
