@@ -546,18 +546,7 @@ func (s *Service) updateUser(ctx context.Context, op, poolID, name string, chang
 		if err := change(tx, p, &u); err != nil {
 			return err
 		}
-		u.rec.UpdatedAt = s.now()
-		u.rec.Aliases = p.aliasesFor(u.rec)
-		if err := u.encode(); err != nil {
-			return err
-		}
-		if err := tx.UpdateUser(ctx, u.rec); err != nil {
-			if errors.Is(err, store.ErrAliasExists) {
-				return newError(ExAliasExists, "An account with the given email already exists.")
-			}
-			return err
-		}
-		return nil
+		return s.saveUser(ctx, tx, p, &u)
 	})
 	if err != nil {
 		return s.storeError(ctx, op, err)
