@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashless/hashless/internal/kdf"
 	"github.com/hashless/hashless/pool/store"
 )
 
@@ -319,7 +318,7 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 		if err := s.checkSecretHash(req.client, secretHash, username); err != nil {
 			return nil, err
 		}
-		s.kdf.DummyVerify(password)
+		s.dummyVerify(ctx, password)
 		if req.pool.hidesUsers(req.client) {
 			return nil, incorrectPassword()
 		}
@@ -336,8 +335,8 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 	}
 	ok := false
 	if u.rec.PasswordHash == "" {
-		s.kdf.DummyVerify(password)
-	} else if ok, err = kdf.Verify(password, u.rec.PasswordHash); err != nil {
+		s.dummyVerify(ctx, password)
+	} else if ok, err = s.verifyPassword(ctx, password, u.rec.PasswordHash); err != nil {
 		s.log.ErrorContext(ctx, "stored password hash is malformed", "pool", req.pool.rec.ID, "sub", u.rec.Sub)
 		ok = false
 	}
@@ -479,7 +478,7 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 	if err := checkPasswordPolicy(req.pool.passwordPolicy(), password); err != nil {
 		return nil, err
 	}
-	hash, err := s.kdf.Hash(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
 	}

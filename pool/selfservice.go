@@ -415,7 +415,7 @@ func (s *Service) SignUp(ctx context.Context, _ Caller, in *SignUpInput) (*SignU
 	if err := checkPasswordPolicy(req.pool.passwordPolicy(), in.Password); err != nil {
 		return nil, err
 	}
-	hash, err := s.kdf.Hash(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, s.storeError(ctx, "SignUp", err)
 	}
@@ -741,10 +741,10 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, _ Caller, in *Confi
 		return nil, s.storeError(ctx, op, err)
 	}
 	if !pc.found || !pc.user.rec.Enabled {
-		s.kdf.DummyVerify(in.Password) // the time a real user's new hash takes, so timing tells nothing
+		s.dummyVerify(ctx, in.Password) // the time a real user's new hash takes, so timing tells nothing
 		return nil, s.failHidden(ctx, op, pc, in.Username, limitConfirmForgot)
 	}
-	hash, err := s.kdf.Hash(in.Password)
+	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, s.storeError(ctx, op, err)
 	}
@@ -825,8 +825,8 @@ func (s *Service) ChangePassword(ctx context.Context, _ Caller, in *ChangePasswo
 	}
 	ok := false
 	if a.user.rec.PasswordHash == "" {
-		s.kdf.DummyVerify(in.PreviousPassword)
-	} else if ok, err = kdf.Verify(in.PreviousPassword, a.user.rec.PasswordHash); err != nil {
+		s.dummyVerify(ctx, in.PreviousPassword)
+	} else if ok, err = s.verifyPassword(ctx, in.PreviousPassword, a.user.rec.PasswordHash); err != nil {
 		s.log.ErrorContext(ctx, "stored password hash is malformed", "pool", poolID, "sub", a.user.rec.Sub)
 		ok = false
 	}
@@ -840,7 +840,7 @@ func (s *Service) ChangePassword(ctx context.Context, _ Caller, in *ChangePasswo
 		}
 		return nil, incorrectPassword()
 	}
-	hash, err := s.kdf.Hash(in.ProposedPassword)
+	hash, err := s.hashPassword(ctx, in.ProposedPassword)
 	if err != nil {
 		return nil, s.storeError(ctx, op, err)
 	}

@@ -59,6 +59,7 @@ type Service struct {
 	importer    *importRunner
 	// decodedPools holds decoded pools by ID (see decodePool).
 	decodedPools sync.Map
+	kdfGate      kdfGate
 }
 
 // New builds a Service.
@@ -86,6 +87,7 @@ func New(cfg Config) (*Service, error) {
 		issuerStyle: cfg.IssuerStyle,
 		onDeliver:   cfg.Deliver,
 	}
+	s.kdfGate = newKDFGate()
 	s.importer = newImportRunner(s)
 	return s, nil
 }

@@ -438,7 +438,7 @@ func (s *Service) hashForPool(ctx context.Context, op, poolID, password string, 
 	} else if err := checkPasswordPolicy(policy, password); err != nil {
 		return "", "", err
 	}
-	hash, err := s.kdf.Hash(password)
+	hash, err := s.hashPassword(ctx, password)
 	if err != nil {
 		return "", "", s.storeError(ctx, op, err)
 	}
