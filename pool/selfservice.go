@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hashless/hashless/internal/kdf"
 	"github.com/hashless/hashless/pool/store"
 )
 
