@@ -174,3 +174,42 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("import without --pool: %d", code)
 	}
 }
+
+func TestKeysRotateCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "pool.db")
+	srv, err := server.Open(context.Background(), server.Config{DB: db, KDF: "argon2id:m=64,t=1,p=1", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := srv.Service.CreateUserPool(context.Background(), pool.Caller{Region: "us-east-1"}, &pool.CreateUserPoolInput{PoolName: "keys"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := srv.Service.JWKS(context.Background(), created.UserPool.Id)
+	srv.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"pool", "keys", "rotate", "--db", db, "--pool", created.UserPool.Id, "--lead", "5m"}, &out, &errOut); code != 0 {
+		t.Fatalf("rotate: %d %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "new keys") {
+		t.Fatalf("output %q", out.String())
+	}
+	srv, err = server.Open(context.Background(), server.Config{DB: db, KDF: "argon2id:m=64,t=1,p=1", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	after, err := srv.Service.JWKS(context.Background(), created.UserPool.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(after), `"kid"`) != 4 || strings.Count(string(before), `"kid"`) != 2 {
+		t.Fatalf("JWKS before %s\nafter %s", before, after)
+	}
+	if code := Main([]string{"pool", "keys", "rotate", "--db", db, "--pool", "us-east-1_missing00"}, &out, &errOut); code != 1 {
+		t.Fatalf("rotating a missing pool: %d", code)
+	}
+}
