@@ -325,12 +325,23 @@ func machineCPU() (busy, steal time.Duration, ok bool) {
 	return time.Duration(ticks) * 10 * time.Millisecond, time.Duration(v[7]) * 10 * time.Millisecond, true
 }
 
+// quietBudget caps the time waitQuiet spends in one run; quietSpent is what it has spent.
+// Only the goroutine that runs the benchmark calls waitQuiet.
+var (
+	quietBudget = 3 * time.Minute
+	quietSpent  time.Duration
+)
+
 // waitQuiet waits, for at most maxWait, until other processes use no more than maxOther
 // per cent of a core (sampled over a second, the client and the server excluded), so that a
 // measurement does not start in the middle of someone else's build. It returns how long it
 // waited and the last sample.
 func waitQuiet(ctx context.Context, serverPID int, maxOther float64, maxWait time.Duration) (time.Duration, float64) {
 	start := time.Now()
+	defer func() { quietSpent += time.Since(start) }()
+	// The whole run waits at most quietBudget in all, so that a machine that never quiets
+	// down costs minutes, not hours; the retries and the "other" column still show it.
+	maxWait = min(maxWait, max(time.Second, quietBudget-quietSpent))
 	for {
 		c0 := selfCPU()
 		s0, _ := procCPU(serverPID)

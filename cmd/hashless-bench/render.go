@@ -66,6 +66,8 @@ type cell struct {
 	r     *Result
 	t     *Target
 	valid bool // a rate worth comparing: ran, and errors within tolerance
+	// disturbed: other processes took more than the limit during the run kept.
+	disturbed bool
 }
 
 type renderer struct {
@@ -118,6 +120,9 @@ func (w *renderer) cellFor(t *Target, scenario string, big bool) cell {
 	if c.r != nil && c.r.Skipped == "" && c.r.Requests > 0 && float64(c.r.Errors) <= errorTolerance*float64(c.r.Requests) && c.r.OpsPerSec > 0 {
 		c.valid = true
 	}
+	if lim := w.res.Settings.MaxOtherCPUPct; c.r != nil && lim > 0 && c.r.OtherCPUPct != nil && *c.r.OtherCPUPct > lim {
+		c.disturbed = true
+	}
 	return c
 }
 
@@ -142,6 +147,10 @@ func (w *renderer) rate(c cell, wantUsers int) string {
 			t.Name, r.Scenario, r.Errors, r.Requests, strings.Join(sortedKinds(r.ErrorKinds), ", "), r.ErrorSample)))
 	}
 	s := fmtRate(r.OpsPerSec)
+	if lim := w.res.Settings.MaxOtherCPUPct; lim > 0 && r.OtherCPUPct != nil && *r.OtherCPUPct > lim {
+		s += " " + w.note(fmt.Sprintf("%s %s: other processes took %.0f%% of a core during the least disturbed of %d runs, so this rate is too low.",
+			t.Name, r.Scenario, *r.OtherCPUPct, max(1, r.Attempts)))
+	}
 	if r.Errors > 0 {
 		s += fmt.Sprintf(" (%d errors)", r.Errors)
 	}
@@ -296,7 +305,7 @@ func render(res *Results) string {
 			w.printf(" %s | %s |", w.rate(c, u), w.p99(c))
 			if t == hl {
 				hc = c
-			} else if c.valid && (best.r == nil || c.r.OpsPerSec > best.r.OpsPerSec) {
+			} else if c.valid && !c.disturbed && (best.r == nil || c.r.OpsPerSec > best.r.OpsPerSec) {
 				best = c
 			}
 		}
@@ -304,6 +313,9 @@ func render(res *Results) string {
 			ratio := ""
 			if hc.valid && best.r != nil {
 				ratio = fmt.Sprintf("%s× (%s)", fmtRatio(hc.r.OpsPerSec/best.r.OpsPerSec), best.t.Name)
+				if hc.disturbed {
+					ratio += " " + w.note("hashless was disturbed in this row (see its rate's note), so the ratio is too low.")
+				}
 				if row.scenario == "signin" || row.scenario == "createuser" {
 					ratio += " " + w.note("The peers keep passwords in plain text, so their signin and createuser do no password hashing; hashless's are compared with the bare KDF under Password hashing.")
 				}
