@@ -24,25 +24,10 @@ RC=0
 ENDPOINT=""
 WORK=""
 SERVER_PID=""
+# shellcheck source=tests/e2e/lib/pool.bash
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pool.bash"
 
 # --- reporting ---------------------------------------------------------------------------
-
-ok() {
-	PASS=$((PASS + 1))
-	printf 'ok - %s\n' "$1"
-}
-
-# not_ok WHAT [DETAIL...]: a failed assertion; details are printed as '#' comment lines.
-not_ok() {
-	FAIL=$((FAIL + 1))
-	printf 'not ok - %s\n' "$1"
-	shift
-	local d
-	for d in "$@"; do
-		[[ -n $d ]] && printf '%s\n' "$d" | head -n 5 | sed 's/^/#   /'
-	done
-	return 0
-}
 
 # check WHAT COMMAND...: ok if COMMAND succeeds.
 check() {
@@ -53,14 +38,6 @@ check() {
 
 summary() {
 	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-}
-
-# bail WHY: stop here (a value every later step needs is missing).
-bail() {
-	printf 'Bail out! %s\n' "$1"
-	[[ $FAIL -gt 0 ]] || FAIL=1
-	summary
-	exit 1
 }
 
 # require VALUE WHAT: bail unless VALUE is non-empty and not "null".
@@ -115,23 +92,6 @@ csv_from_header() {
 		   | join(","))'
 }
 
-# addr_from_log FILE: the address from the first slog line that says `listening` and
-# carries addr=HOST:PORT (text handler; the JSON handler's "addr":"..." also works).
-addr_from_log() {
-	local line re_text='(^|[[:space:]])addr="?([^"[:space:]]+)' re_json='"addr":"([^"]+)"'
-	while IFS= read -r line; do
-		[[ $line == *listening* ]] || continue
-		if [[ $line =~ $re_text ]]; then
-			printf '%s\n' "${BASH_REMATCH[2]}"
-			return 0
-		elif [[ $line =~ $re_json ]]; then
-			printf '%s\n' "${BASH_REMATCH[1]}"
-			return 0
-		fi
-	done <"$1"
-	return 1
-}
-
 # --- the AWS CLI -------------------------------------------------------------------------
 
 # cog OP ARGS...: runs `aws cognito-idp OP ARGS...`; sets OUT (stdout), ERR (stderr) and RC.
@@ -171,67 +131,6 @@ expect_error() {
 }
 
 # --- the server --------------------------------------------------------------------------
-
-start_server() {
-	local bin=$1 i addr=""
-	"$bin" pool --addr 127.0.0.1:0 --db memory \
-		--credentials "$ACCESS_KEY:$SECRET_KEY" \
-		--kdf argon2id:m=64,t=1,p=1 --outbox \
-		>"$WORK/server.log" 2>&1 &
-	SERVER_PID=$!
-
-	for ((i = 0; i < 300; i++)); do
-		addr=$(addr_from_log "$WORK/server.log") && break
-		addr=""
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [[ -z $addr ]]; then
-		not_ok "server logs its listening address" "$(tail -n 20 "$WORK/server.log")"
-		bail "the server did not start"
-	fi
-	ok "server logs its listening address ($addr)"
-	ENDPOINT="http://$addr"
-
-	local code=""
-	for ((i = 0; i < 150; i++)); do
-		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$ENDPOINT/_local/health" || true)
-		[[ $code == 200 ]] && break
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	if [[ $code != 200 ]]; then
-		not_ok "GET /_local/health is 200" "last status: ${code:-none}" "$(tail -n 20 "$WORK/server.log")"
-		bail "the server is not healthy"
-	fi
-	ok "GET /_local/health is 200"
-}
-
-cleanup() {
-	local rc=$?
-	if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill "$SERVER_PID" 2>/dev/null
-		local i
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$SERVER_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$SERVER_PID" 2>/dev/null
-		wait "$SERVER_PID" 2>/dev/null
-	fi
-	if [[ -n $WORK && -d $WORK ]]; then
-		if [[ $FAIL -gt 0 && -f $WORK/server.log ]]; then
-			printf '# last lines of the server log:\n'
-			tail -n 40 "$WORK/server.log" | sed 's/^/#   /'
-		fi
-		if [[ -n ${HASHLESS_E2E_KEEP:-} ]]; then
-			printf '# kept %s\n' "$WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
-	exit "$rc"
-}
 
 # --- the test ----------------------------------------------------------------------------
 
