@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hashless/hashless/internal/kdf"
 )
 
@@ -27,12 +29,26 @@ func (g kdfGate) enter(ctx context.Context) error {
 
 func (g kdfGate) leave() { <-g }
 
+// kdfCounter counts KDF runs by kind ("hash", "verify", "dummy"): a failed sign-in must cost
+// one verify whether or not the user exists, and this is how that is seen from outside.
+func newKDFCounter(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hashless_pool_kdf_runs_total",
+		Help: "Password KDF runs by kind: hash (a new password), verify (a stored hash), dummy (a user that does not exist).",
+	}, []string{"kind"})
+	if reg != nil {
+		reg.MustRegister(c)
+	}
+	return c
+}
+
 // hashPassword hashes with the configured KDF.
 func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
 	if err := s.kdfGate.enter(ctx); err != nil {
 		return "", err
 	}
 	defer s.kdfGate.leave()
+	s.kdfRuns.WithLabelValues("hash").Inc()
 	return s.kdf.Hash(password)
 }
 
@@ -42,6 +58,7 @@ func (s *Service) verifyPassword(ctx context.Context, password, encoded string) 
 		return false, err
 	}
 	defer s.kdfGate.leave()
+	s.kdfRuns.WithLabelValues("verify").Inc()
 	return kdf.Verify(password, encoded)
 }
 
@@ -51,5 +68,6 @@ func (s *Service) dummyVerify(ctx context.Context, password string) {
 		return
 	}
 	defer s.kdfGate.leave()
+	s.kdfRuns.WithLabelValues("dummy").Inc()
 	s.kdf.DummyVerify(password)
 }

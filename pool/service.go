@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"strings"
 	"sync"
@@ -42,6 +43,8 @@ type Config struct {
 	// IssuerStyle is IssuerLocal (tokens name PublicURL/<pool>) or IssuerAWS (tokens name
 	// Cognito's own issuer, for apps that hard-code it).
 	IssuerStyle string
+	// Registerer, when set, receives the engine's own metrics (KDF runs).
+	Registerer prometheus.Registerer
 }
 
 // Service is the pool engine: every operation of the Cognito Identity Provider API that the
@@ -57,6 +60,7 @@ type Service struct {
 	issuerStyle string
 	onDeliver   func(Outbound)
 	importer    *importRunner
+	kdfRuns     *prometheus.CounterVec
 	// decodedPools holds decoded pools by ID (see decodePool).
 	decodedPools sync.Map
 	kdfGate      kdfGate
@@ -88,6 +92,7 @@ func New(cfg Config) (*Service, error) {
 		onDeliver:   cfg.Deliver,
 	}
 	s.kdfGate = newKDFGate()
+	s.kdfRuns = newKDFCounter(cfg.Registerer)
 	s.importer = newImportRunner(s)
 	return s, nil
 }

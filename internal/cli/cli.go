@@ -15,12 +15,13 @@ var Version = "dev"
 const usage = `hashless: customer authentication that keeps password hashes out of your database.
 
 Usage:
+  hashless serve [flags]                      run the customer auth service (pool embedded unless COGNITO_* name one)
   hashless pool [flags]                       run the Cognito-compatible user pool server
   hashless pool import --pool ID FILE.csv     import users from a Cognito user import CSV
   hashless pool keys rotate --pool ID         publish new signing keys; they sign after --lead
   hashless version                            print the version
 
-Run "hashless pool -h" for the pool's flags.
+Run "hashless serve -h" or "hashless pool -h" for their flags.
 `
 
 // Main runs the command line and returns the exit status.
@@ -30,6 +31,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
 	case "pool":
 		if len(args) > 1 && args[1] == "import" {
 			return poolImport(args[2:], stdout, stderr)

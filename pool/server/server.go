@@ -207,7 +207,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		deliver = func(m pool.Outbound) { dispatcher.Enqueue(delivery.Message(m)) }
 	}
 	svc, err := pool.New(pool.Config{Store: st, Sealer: sealer, KDF: params, Clock: cfg.Clock, Logger: cfg.Logger,
-		PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle, Deliver: deliver})
+		PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle, Deliver: deliver, Registerer: cfg.Registry})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -484,3 +484,17 @@ func (s *Server) cleanupLoop(ctx context.Context) {
 
 // Operations lists the Cognito operations the server implements.
 func (s *Server) Operations() []string { return s.wire.Operations() }
+
+// Embed readies a server whose Handler another program mounts on its own listener (the
+// pool inside `hashless serve`): links and issuers name publicURL, and expired records are
+// cleaned up until ctx ends. Close still releases it.
+func (s *Server) Embed(ctx context.Context, publicURL string) {
+	if publicURL != "" {
+		s.cfg.PublicURL = strings.TrimRight(publicURL, "/")
+		s.Service.SetPublicURL(s.cfg.PublicURL)
+	}
+	go s.cleanupLoop(ctx)
+}
+
+// PublicURL is the base of the pool's issuers and links.
+func (s *Server) PublicURL() string { return s.cfg.PublicURL }

@@ -1,0 +1,39 @@
+package storeauth
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	logins         *prometheus.CounterVec
+	registrations  *prometheus.CounterVec
+	sessionChecks  *prometheus.CounterVec
+	sessionsEnded  prometheus.Counter
+	passwordResets *prometheus.CounterVec
+	reconciled     *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_logins_total", Help: "Sign-in attempts by result (ok, refused, throttled, error).",
+		}, []string{"result"}),
+		registrations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_registrations_total", Help: "Registrations by result (created, duplicate, refused, failed).",
+		}, []string{"result"}),
+		sessionChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_session_checks_total", Help: "Session token checks by result (ok, invalid, expired).",
+		}, []string{"result"}),
+		sessionsEnded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hashless_store_sessions_ended_total", Help: "Sessions ended in bulk (sign-out elsewhere, password change or reset, disable, delete).",
+		}),
+		passwordResets: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_password_resets_total", Help: "Password reset steps by result (requested, done, refused).",
+		}, []string{"result"}),
+		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_sagas_settled_total", Help: "Half-done registrations and deletions settled by the reconciler, by action.",
+		}, []string{"action"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.logins, m.registrations, m.sessionChecks, m.sessionsEnded, m.passwordResets, m.reconciled)
+	}
+	return m
+}

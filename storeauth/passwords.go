@@ -1,0 +1,109 @@
+package storeauth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashless/hashless/storeauth/store"
+)
+
+// RequestPasswordReset has the pool send a reset code to the customer's e-mail. It answers
+// the same whether or not the e-mail belongs to anyone (the caller always says 204), and
+// asks the pool about the decoy when it does not, so the timing matches too.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	if _, e := checkEmail("email", email); e != nil {
+		return e
+	}
+	username := s.cfg.DecoyUsername
+	c, err := s.customers.CustomerByEmail(ctx, email)
+	switch {
+	case err == nil && c.State == store.StateActive && c.HasAccount && !c.Disabled:
+		username = c.ID
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		s.log.Warn("password reset not sent: database error", "err", err)
+		return nil
+	}
+	pctx, cancel := s.poolCtx(ctx)
+	err = s.pool.ForgotPassword(pctx, username)
+	cancel()
+	s.notePool(err)
+	if err != nil && username != s.cfg.DecoyUsername {
+		s.log.Warn("password reset code not sent", "customer", username, "err", err)
+	}
+	s.metrics.passwordResets.WithLabelValues("requested").Inc()
+	return nil
+}
+
+// ResetPassword sets a new password with the code the pool sent, and ends every session of
+// the customer. A wrong code and an unknown e-mail give the same answer.
+func (s *Service) ResetPassword(ctx context.Context, email, code, password string) (store.Customer, error) {
+	if _, e := checkEmail("email", email); e != nil {
+		return store.Customer{}, e
+	}
+	if code == "" || len(code) > maxCodeLength {
+		return store.Customer{}, invalid("token is required.")
+	}
+	if e := s.checkNewPassword("password", password); e != nil {
+		return store.Customer{}, e
+	}
+	c, err := s.customers.CustomerByEmail(ctx, email)
+	usable := err == nil && c.State == store.StateActive && c.HasAccount
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Customer{}, errStore(err)
+	}
+	username := s.cfg.DecoyUsername
+	if usable {
+		username = c.ID
+	}
+	pctx, cancel := s.poolCtx(ctx)
+	err = s.pool.ConfirmForgotPassword(pctx, username, code, password)
+	cancel()
+	s.notePool(err)
+	if err == nil && !usable {
+		err = &PoolError{Kind: ErrBadCode}
+	}
+	if err != nil {
+		s.metrics.passwordResets.WithLabelValues("refused").Inc()
+		if errors.Is(err, ErrNotAuthorized) {
+			err = &PoolError{Kind: ErrBadCode, Err: err}
+		}
+		return store.Customer{}, fromPool(err)
+	}
+	dctx, dcancel := s.detached(ctx)
+	defer dcancel()
+	if _, err := s.EndSessions(dctx, c.ID, ""); err != nil {
+		return store.Customer{}, err
+	}
+	s.metrics.passwordResets.WithLabelValues("done").Inc()
+	s.log.Info("password reset", "customer", c.ID)
+	return c, nil
+}
+
+// ChangePassword replaces a signed-in customer's password after proving the old one, and
+// ends the customer's other sessions.
+func (s *Service) ChangePassword(ctx context.Context, sess store.Session, oldPassword, newPassword string) error {
+	if e := checkGivenPassword("old_password", oldPassword); e != nil {
+		return e
+	}
+	if e := s.checkNewPassword("new_password", newPassword); e != nil {
+		return e
+	}
+	c, err := s.Customer(ctx, sess.CustomerID)
+	if err != nil {
+		return err
+	}
+	if err := s.provePassword(ctx, c.ID, oldPassword); err != nil {
+		return err
+	}
+	pctx, cancel := s.poolCtx(ctx)
+	err = s.pool.SetPassword(pctx, c.ID, newPassword)
+	cancel()
+	s.notePool(err)
+	if err != nil {
+		return fromPool(err)
+	}
+	dctx, dcancel := s.detached(ctx)
+	defer dcancel()
+	_, err = s.EndSessions(dctx, c.ID, sess.ID)
+	return err
+}

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every backend returns (wrapped or not) so callers can use errors.Is.
+var (
+	// ErrNotFound: no live record matches.
+	ErrNotFound = errors.New("store: not found")
+	// ErrDuplicateEmail: another live customer (not soft-deleted) has the same e-mail in any
+	// letter case.
+	ErrDuplicateEmail = errors.New("store: e-mail already in use")
+	// ErrDuplicateID: a record with this ID exists already.
+	ErrDuplicateID = errors.New("store: id already exists")
+	// ErrConflict: a compare-and-swap lost, the record changed since it was read.
+	ErrConflict = errors.New("store: record changed concurrently")
+)
+
+// CustomerState is where a customer is in the life cycle that keeps the customer row and
+// the pool user together (see storeauth's package doc for the saga).
+type CustomerState string
+
+const (
+	// StatePending: the row exists, the pool user may or may not yet. Invisible to sign-in
+	// and to e-mail look-ups from the API; the reconciler finishes or undoes it.
+	StatePending CustomerState = "pending"
+	// StateActive: a customer (with a pool user when HasAccount).
+	StateActive CustomerState = "active"
+	// StateDeleting: deletion started; the pool user may still exist. Holds its e-mail so
+	// nobody can register it until the pool user is gone.
+	StateDeleting CustomerState = "deleting"
+	// StateDeleted: soft-deleted; the e-mail is free again.
+	StateDeleted CustomerState = "deleted"
+)
+
+// Customer is one row of the app's customers table.
+type Customer struct {
+	ID string
+	// Email is as the customer typed it; uniqueness and look-ups ignore letter case
+	// and surrounding spaces. Never empty.
+	Email     string
+	FirstName string
+	LastName  string
+	Phone     string
+	// Metadata is a JSON object, or nil.
+	Metadata json.RawMessage
+	// HasAccount: the customer has credentials (a pool user, or a legacy hash).
+	HasAccount bool
+	// PasswordHash is a legacy password hash still waiting to move into the pool; empty once
+	// the pool holds the password (lazy migration).
+	PasswordHash string
+	State        CustomerState
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	// DeletedAt is set with StateDeleted.
+	DeletedAt time.Time
+	// Version increases by one on every update; UpdateCustomer compares it.
+	Version int64
+}
+
+// Session is one signed-in device. The token itself is never stored, only its SHA-256.
+type Session struct {
+	ID         string
+	TokenHash  []byte // SHA-256 of the token, 32 bytes; unique
+	CustomerID string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// ExpiresAt is the absolute end (created + the maximum lifetime).
+	ExpiresAt time.Time
+	UserAgent string
+	IP        string
+	// Kind is "cookie" or "bearer": how the token was handed out.
+	Kind string
+}
+
+// CustomerFilter selects customers for listing. Zero fields do not filter.
+type CustomerFilter struct {
+	// Email matches exactly, ignoring letter case.
+	Email string
+	// State matches exactly; empty means active customers only.
+	State CustomerState
+	// UpdatedBefore keeps customers last updated before this time (for the reconciler).
+	UpdatedBefore time.Time
+}
+
+// Customers is the customer table.
+type Customers interface {
+	// CreateCustomer inserts c (Version becomes 1). ErrDuplicateID, ErrDuplicateEmail.
+	CreateCustomer(ctx context.Context, c Customer) error
+	// GetCustomer reads by ID, whatever the state. ErrNotFound.
+	GetCustomer(ctx context.Context, id string) (Customer, error)
+	// CustomerByEmail reads the customer holding email (any letter case) whose state is
+	// not StateDeleted. ErrNotFound.
+	CustomerByEmail(ctx context.Context, email string) (Customer, error)
+	// UpdateCustomer stores c if the stored version still equals c.Version, and sets the
+	// stored version to c.Version+1 and UpdatedAt to c.UpdatedAt. ErrConflict when the
+	// version differs, ErrNotFound when there is no such row, ErrDuplicateEmail when the
+	// new e-mail is held by another live customer.
+	UpdateCustomer(ctx context.Context, c Customer) error
+	// DeleteCustomer removes the row for good (only for undoing a pending registration).
+	// It compares the version like UpdateCustomer. ErrConflict, ErrNotFound.
+	DeleteCustomer(ctx context.Context, id string, version int64) error
+	// ListCustomers returns up to limit customers matching f ordered by ID, starting after
+	// the ID after (empty: from the start).
+	ListCustomers(ctx context.Context, f CustomerFilter, after string, limit int) ([]Customer, error)
+}
+
+// Sessions is the session table.
+type Sessions interface {
+	// CreateSession inserts s. ErrDuplicateID when the ID or token hash exists.
+	CreateSession(ctx context.Context, s Session) error
+	// SessionByTokenHash reads the session whose token hashes to h. ErrNotFound.
+	SessionByTokenHash(ctx context.Context, h []byte) (Session, error)
+	// TouchSession sets LastSeenAt to at, only if the stored value is older. ErrNotFound
+	// when the session is gone.
+	TouchSession(ctx context.Context, id string, at time.Time) error
+	// ListSessions returns the customer's sessions, newest first.
+	ListSessions(ctx context.Context, customerID string) ([]Session, error)
+	// DeleteSession ends one session of the customer. ErrNotFound when that customer has
+	// no session with this ID.
+	DeleteSession(ctx context.Context, customerID, id string) error
+	// DeleteSessions ends every session of the customer except the one with ID except
+	// (empty: all), and returns how many ended.
+	DeleteSessions(ctx context.Context, customerID, except string) (int, error)
+	// DeleteExpiredSessions removes sessions whose ExpiresAt is before now or whose
+	// LastSeenAt is before idleBefore, and returns how many.
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int, error)
+}
+
+// Settings keeps a few named values the service needs across restarts and nodes, such as
+// the IDs of an embedded pool.
+type Settings interface {
+	// Setting reads a value. ErrNotFound.
+	Setting(ctx context.Context, name string) (string, error)
+	// PutSettingIfAbsent stores value under name unless a value is there already, and
+	// returns the value that is stored afterwards (so racing nodes agree on one).
+	PutSettingIfAbsent(ctx context.Context, name, value string) (string, error)
+}
+
+// Store is everything the customer service keeps in its database.
+type Store interface {
+	Customers
+	Sessions
+	Settings
+	// Ping checks the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
