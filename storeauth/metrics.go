@@ -9,6 +9,7 @@ type metrics struct {
 	sessionsEnded  prometheus.Counter
 	passwordResets *prometheus.CounterVec
 	reconciled     *prometheus.CounterVec
+	httpRequests   *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,9 +32,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hashless_store_sagas_settled_total", Help: "Half-done registrations and deletions settled by the reconciler, by action.",
 		}, []string{"action"}),
+		httpRequests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hashless_store_http_request_seconds", Help: "HTTP requests of the customer API by route and status.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route", "code"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.logins, m.registrations, m.sessionChecks, m.sessionsEnded, m.passwordResets, m.reconciled)
+		reg.MustRegister(m.logins, m.registrations, m.sessionChecks, m.sessionsEnded, m.passwordResets, m.reconciled, m.httpRequests)
 	}
 	return m
 }

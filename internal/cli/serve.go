@@ -111,6 +111,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "hashless serve:", err)
 		return 2
 	}
+	// The service only ever uses the credentials it is given; this keeps any SDK default
+	// chain from probing the instance-metadata address.
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := runServe(ctx, cfg, log); err != nil {
