@@ -1,0 +1,148 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashless/hashless/internal/testenv"
+	"github.com/hashless/hashless/storeauth/store"
+)
+
+// TestHotQueriesUseIndexes checks the plans of the reads the service makes on every request
+// or sign-in: each is one search of its index, never a table scan or a sort.
+func TestHotQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		s := openSQLite(t, testenv.SQLitePath(t))
+		fill(t, s, 300)
+		checkPlans(t, s, func(t *testing.T, index, plan string) {
+			if !strings.Contains(plan, "USING INDEX "+index+" ") && !strings.Contains(plan, "USING COVERING INDEX "+index+" ") {
+				t.Errorf("plan does not use index %s:\n%s", index, plan)
+			}
+			for _, bad := range []string{"SCAN ", "TEMP B-TREE"} {
+				if strings.Contains(plan, bad) {
+					t.Errorf("plan has %q:\n%s", bad, plan)
+				}
+			}
+		})
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		s := openPostgres(t, testenv.PostgresDSN(t), Options{})
+		fill(t, s, 2000)
+		for _, table := range []string{"customers", "sessions"} {
+			if _, err := s.db.ExecContext(t.Context(), s.q(`ANALYZE {P}`+table)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkPlans(t, s, func(t *testing.T, index, plan string) {
+			if !strings.Contains(plan, "Index Scan using "+index+" ") && !strings.Contains(plan, "Index Scan Backward using "+index+" ") &&
+				!strings.Contains(plan, "Index Only Scan using "+index+" ") {
+				t.Errorf("plan does not use index %s:\n%s", index, plan)
+			}
+			for _, bad := range []string{"Seq Scan", "Sort"} {
+				if strings.Contains(plan, bad) {
+					t.Errorf("plan has %q:\n%s", bad, plan)
+				}
+			}
+		})
+	})
+}
+
+// fill adds n customers, some deleted, each with a few sessions.
+func fill(t *testing.T, s *Store, n int) {
+	t.Helper()
+	ctx := t.Context()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := s.inTx(ctx, func(q querier) error {
+		for i := range n {
+			state := store.StateActive
+			if i%10 == 0 {
+				state = store.StateDeleted
+			}
+			_, err := s.exec(ctx, q, `INSERT INTO {P}customers (`+customerCols+`, email_key)
+				VALUES ($1, $2, '', '', '', NULL, TRUE, '', $3, FALSE, $4, $4, NULL, 1, $5)`,
+				fmt.Sprintf("c%05d", i), fmt.Sprintf("User%05d@example.com", i), string(state),
+				timeArg(t0.Add(time.Duration(i)*time.Minute)), fmt.Sprintf("user%05d@example.com", i))
+			if err != nil {
+				return err
+			}
+			for j := range 3 {
+				id := fmt.Sprintf("s%05d-%d", i, j)
+				created := t0.Add(time.Duration(i*3+j) * time.Minute)
+				_, err := s.exec(ctx, q, `INSERT INTO {P}sessions (`+sessionCols+`)
+					VALUES ($1, $2, $3, $4, $4, $5, '', '', 'cookie')`,
+					id, sessionHash(id), fmt.Sprintf("c%05d", i), timeArg(created), timeArg(created.Add(24*time.Hour)))
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("fill: %v", err)
+	}
+}
+
+func sessionHash(id string) []byte {
+	h := make([]byte, 32)
+	copy(h, id)
+	return h
+}
+
+func checkPlans(t *testing.T, s *Store, check func(t *testing.T, index, plan string)) {
+	for _, c := range []struct {
+		name, index, query string
+		args               []any
+	}{
+		{"SessionByTokenHash", "store_sessions_token_hash",
+			`SELECT ` + sessionCols + ` FROM {P}sessions WHERE token_hash = $1`, []any{sessionHash("s00123-1")}},
+		{"CustomerByEmail", "store_customers_email_key",
+			`SELECT ` + customerCols + ` FROM {P}customers WHERE email_key = $1 AND ` + liveEmail, []any{"user00123@example.com"}},
+		{"ListSessions", "store_sessions_customer",
+			`SELECT ` + sessionCols + ` FROM {P}sessions WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, []any{"c00123"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			check(t, c.index, explain(t, s, c.query, c.args...))
+		})
+	}
+}
+
+func explain(t *testing.T, s *Store, query string, args ...any) string {
+	t.Helper()
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.postgres {
+		prefix = "EXPLAIN "
+	}
+	rows, err := s.db.QueryContext(context.Background(), prefix+s.q(query), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		// The plan text is the last column on both engines.
+		fmt.Fprintf(&b, "%v\n", vals[len(vals)-1])
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
