@@ -34,10 +34,10 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 	done <<< "$$targets"
 
-## run: the main job on its defaults (extra flags: make run ARGS='...'). Until `hashless serve`
-## exists this is the pool server; it becomes `serve` when that lands.
+## run: the main job, the customer auth service `hashless serve`, on its defaults
+## (127.0.0.1:8080, ./hashless.db, the pool embedded); extra flags: make run ARGS='...'
 run:
-	$(GO) run ./cmd/hashless pool $(ARGS)
+	$(GO) run ./cmd/hashless serve $(ARGS)
 
 ## pool: the Cognito-compatible user pool server alone (extra flags: make pool ARGS='...')
 pool:
