@@ -79,7 +79,9 @@ func (s *Service) Register(ctx context.Context, r Registration) (store.Customer,
 	s.notePool(err)
 	if err != nil {
 		s.metrics.registrations.WithLabelValues("refused").Inc()
-		s.undoRegistration(ctx, c, !errors.Is(err, ErrPasswordPolicy) && !errors.Is(err, ErrPoolInvalid))
+		// Even after a policy refusal the user may exist (CognitoPool refuses in its second
+		// call); deleting a missing user is not an error.
+		s.undoRegistration(ctx, c, true)
 		return store.Customer{}, fromPool(err)
 	}
 	s.fault("register.after_pool_user")
@@ -233,8 +235,9 @@ func (s *Service) UpdateProfile(ctx context.Context, customerID string, u Profil
 		s.notePool(err)
 		if err != nil {
 			// Put the row back so the row and the pool agree on the address.
-			back := next
-			back.Email, back.UpdatedAt = c.Email, s.now().UTC()
+			// The whole request failed, so the whole row goes back, not only the e-mail.
+			back := c
+			back.Version, back.UpdatedAt = next.Version, s.now().UTC()
 			dctx, dcancel := s.detached(ctx)
 			if rerr := s.customers.UpdateCustomer(dctx, back); rerr != nil {
 				s.log.Error("e-mail change half done: the row has the new address, the pool the old one",

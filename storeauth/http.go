@@ -138,8 +138,7 @@ func (s *Service) Handler(cfg HandlerConfig) (*API, error) {
 			fn(h, w, r)
 		})
 	}
-	mux.HandleFunc("/store/", h.noRoute)
-	mux.HandleFunc("/admin/", h.noRoute)
+	mux.HandleFunc("/", h.noRoute)
 	h.mux = mux
 	return h, nil
 }
@@ -230,7 +229,7 @@ func (h *API) noRoute(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := h.mux.Handler(probe); pattern != "/store/" && pattern != "/admin/" && pattern != "" {
+		if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
 			writeError(w, &Error{Type: TypeNotAllowed, Message: "Method " + r.Method + " is not allowed here."}, http.StatusMethodNotAllowed)
 			return
 		}

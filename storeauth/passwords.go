@@ -47,7 +47,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 		return store.Customer{}, e
 	}
 	c, err := s.customers.CustomerByEmail(ctx, email)
-	usable := err == nil && c.State == store.StateActive && c.HasAccount
+	usable := err == nil && c.State == store.StateActive && c.HasAccount && !c.Disabled
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Customer{}, errStore(err)
 	}

@@ -256,6 +256,16 @@ func (s *Service) CheckPool(ctx context.Context) error {
 		flight := make(chan struct{})
 		s.readyFlight = flight
 		s.readyMu.Unlock()
+		defer func() {
+			// A check that panicked must not leave every later one waiting for it.
+			if v := recover(); v != nil {
+				s.readyMu.Lock()
+				s.readyFlight = nil
+				s.readyMu.Unlock()
+				close(flight)
+				panic(v)
+			}
+		}()
 
 		pctx, cancel := s.poolCtx(ctx)
 		err := s.pool.Check(pctx)

@@ -68,7 +68,7 @@ func (t *throttle) fail(key string, now time.Time) {
 	f.last = now
 	if n := f.count - t.free; n >= 0 {
 		block := t.maxBlock
-		if n < 40 {
+		if n < 30 { // from n = 34 on, 2^n seconds overflows time.Duration
 			block = min(time.Duration(1<<n)*time.Second, t.maxBlock)
 		}
 		f.blockedUntil = now.Add(block)
