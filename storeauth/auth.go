@@ -26,6 +26,9 @@ type SignIn struct {
 	Customer store.Customer
 	Session  store.Session
 	Token    string
+	// PasswordChangeRequired: the legacy password is right but the pool's policy refused it,
+	// so the customer stays unmigrated until they choose a new one.
+	PasswordChangeRequired bool
 }
 
 // Login checks an e-mail and password and opens a session of the given kind.
@@ -59,18 +62,28 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return SignIn{}, errStore(err)
 	}
-	username := s.cfg.DecoyUsername
-	if usable {
-		username = c.ID
-	}
-	pctx, cancel := s.poolCtx(ctx)
-	err = s.pool.Authenticate(pctx, username, password)
-	cancel()
-	s.notePool(err)
-	if err == nil && !usable {
-		// Only possible if someone created the decoy in the pool; it must never sign in.
-		err = &PoolError{Kind: ErrNotAuthorized}
-		s.log.Error("the decoy username signed in to the pool; delete that pool user", "username", username)
+	policyRefused := false
+	if usable && c.PasswordHash != "" {
+		// Not migrated yet: the legacy check plus one pool call, success or failure.
+		c, policyRefused, err = s.legacyLogin(ctx, c, password)
+	} else {
+		username := s.cfg.DecoyUsername
+		if usable {
+			username = c.ID
+		}
+		pctx, cancel := s.poolCtx(ctx)
+		err = s.pool.Authenticate(pctx, username, password)
+		cancel()
+		s.notePool(err)
+		if err == nil && !usable {
+			// Only possible if someone created the decoy in the pool; it must never sign in.
+			err = &PoolError{Kind: ErrNotAuthorized}
+			s.log.Error("the decoy username signed in to the pool; delete that pool user", "username", username)
+		}
+		if errors.Is(err, ErrNotAuthorized) {
+			// What an unmigrated customer's wrong password costs besides the pool call.
+			s.decoyLegacy(ctx, password)
+		}
 	}
 	if err != nil {
 		if errors.Is(err, ErrNotAuthorized) {
@@ -80,6 +93,10 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 			return SignIn{}, errBadCredentials()
 		}
 		s.metrics.logins.WithLabelValues("error").Inc()
+		var e *Error
+		if errors.As(err, &e) {
+			return SignIn{}, e
+		}
 		return SignIn{}, fromPool(err)
 	}
 	s.emailThrottle.succeed(emailKey)
@@ -89,14 +106,21 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 		return SignIn{}, err
 	}
 	s.metrics.logins.WithLabelValues("ok").Inc()
-	return SignIn{Customer: c, Session: sess, Token: token}, nil
+	return SignIn{Customer: c, Session: sess, Token: token, PasswordChangeRequired: policyRefused}, nil
 }
 
 // provePassword checks the password of a signed-in customer before a sensitive change. A
 // wrong password counts towards the pool's lockout like a failed sign-in.
-func (s *Service) provePassword(ctx context.Context, customerID, password string) error {
+func (s *Service) provePassword(ctx context.Context, c store.Customer, password string) error {
+	if c.PasswordHash != "" {
+		if s.legacyCheck(c, password) {
+			return nil
+		}
+		// As at sign-in, the pool may hold the password already (a reset that did not get
+		// to erase the hash).
+	}
 	pctx, cancel := s.poolCtx(ctx)
-	err := s.pool.Authenticate(pctx, customerID, password)
+	err := s.pool.Authenticate(pctx, c.ID, password)
 	cancel()
 	s.notePool(err)
 	switch {

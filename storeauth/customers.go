@@ -213,7 +213,7 @@ func (s *Service) UpdateProfile(ctx context.Context, customerID string, u Profil
 		if e := checkGivenPassword("password", u.Password); e != nil {
 			return store.Customer{}, &Error{Type: TypeInvalidData, Message: "Changing the email needs the current password."}
 		}
-		if err := s.provePassword(ctx, c.ID, u.Password); err != nil {
+		if err := s.provePassword(ctx, c, u.Password); err != nil {
 			return store.Customer{}, err
 		}
 	}
@@ -228,7 +228,9 @@ func (s *Service) UpdateProfile(ctx context.Context, customerID string, u Profil
 		return store.Customer{}, errStore(err)
 	}
 	next.Version++
-	if emailChanged && c.HasAccount {
+	// An unmigrated customer may have no pool user yet; migration creates it with the
+	// row's e-mail then.
+	if emailChanged && c.HasAccount && c.PasswordHash == "" {
 		pctx, cancel := s.poolCtx(ctx)
 		err := s.pool.UpdateEmail(pctx, c.ID, next.Email)
 		cancel()

@@ -32,6 +32,7 @@ const (
 	mSetEnabled            = "SetEnabled"
 	mDeleteUser            = "DeleteUser"
 	mCheck                 = "Check"
+	mEnsureUser            = "EnsureUser"
 )
 
 // fakeUser is one user of the fake pool.
@@ -250,6 +251,20 @@ func (p *fakePool) CreateUser(ctx context.Context, username, email, password str
 	u.confirmed = true
 	p.mu.Unlock()
 	return p.leave(ctx, mCreateUser, nil)
+}
+
+func (p *fakePool) EnsureUser(ctx context.Context, username, email string) error {
+	if err := p.enter(ctx, mEnsureUser, username); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	key := strings.ToLower(username)
+	if _, ok := p.users[key]; !ok {
+		p.users[key] = &fakeUser{username: username, password: randomPoolPassword(), email: email,
+			emailVerified: true, enabled: true, confirmed: true}
+	}
+	p.mu.Unlock()
+	return p.leave(ctx, mEnsureUser, nil)
 }
 
 func (p *fakePool) Authenticate(ctx context.Context, username, password string) error {

@@ -53,7 +53,11 @@ func (h *API) loginCookie(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setCookie(w, in.Token, h.svc.SessionMax())
-	writeJSON(w, http.StatusOK, map[string]any{"customer": customerView(in.Customer)})
+	resp := map[string]any{"customer": customerView(in.Customer)}
+	if in.PasswordChangeRequired {
+		resp["password_change_required"] = true
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (h *API) loginToken(w http.ResponseWriter, r *http.Request) {
@@ -61,8 +65,11 @@ func (h *API) loginToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": in.Token, "token_type": "Bearer",
-		"expires_in": int(h.svc.SessionMax().Seconds())})
+	resp := map[string]any{"access_token": in.Token, "token_type": "Bearer", "expires_in": int(h.svc.SessionMax().Seconds())}
+	if in.PasswordChangeRequired {
+		resp["password_change_required"] = true
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // signedIn authenticates r or answers 401 (clearing a stale cookie).
@@ -356,6 +363,15 @@ func (h *API) adminDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "customer", "deleted": true})
+}
+
+func (h *API) adminMigration(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.MigrationStatus(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // --- health

@@ -72,6 +72,7 @@ var routes = []Route{
 	{Method: "POST", Pattern: "/admin/customers/{id}/enable", Admin: true, handler: (*API).adminEnable},
 	{Method: "DELETE", Pattern: "/admin/customers/{id}/sessions", Admin: true, handler: (*API).adminEndSessions},
 	{Method: "DELETE", Pattern: "/admin/customers/{id}", Admin: true, handler: (*API).adminDelete},
+	{Method: "GET", Pattern: "/admin/migration", Admin: true, handler: (*API).adminMigration},
 	{Method: "GET", Pattern: "/healthz", handler: (*API).healthz},
 	{Method: "GET", Pattern: "/readyz", handler: (*API).readyz},
 }

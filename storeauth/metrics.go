@@ -10,6 +10,8 @@ type metrics struct {
 	passwordResets *prometheus.CounterVec
 	reconciled     *prometheus.CounterVec
 	httpRequests   *prometheus.HistogramVec
+	legacyChecks   *prometheus.CounterVec
+	migrations     *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,9 +38,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "hashless_store_http_request_seconds", Help: "HTTP requests of the customer API by route and status.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
 		}, []string{"route", "code"}),
+		legacyChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_legacy_hash_checks_total", Help: "Legacy password hash verifications: real (an unmigrated customer) or decoy (the equal-cost check on other failures).",
+		}, []string{"kind"}),
+		migrations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hashless_store_migrations_total", Help: "Legacy customers moved into the pool, by route (login, password_change, password_reset) or outcome (blocked_by_policy, deferred, failed).",
+		}, []string{"outcome"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.logins, m.registrations, m.sessionChecks, m.sessionsEnded, m.passwordResets, m.reconciled, m.httpRequests)
+		reg.MustRegister(m.logins, m.registrations, m.sessionChecks, m.sessionsEnded, m.passwordResets, m.reconciled, m.httpRequests, m.legacyChecks, m.migrations)
 	}
 	return m
 }

@@ -504,6 +504,15 @@ type openapiFakePool struct {
 
 var _ storeauth.Pool = (*openapiFakePool)(nil)
 
+func (p *openapiFakePool) EnsureUser(_ context.Context, username, _ string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.users[username]; !ok {
+		p.users[username] = "unknown to anyone"
+	}
+	return nil
+}
+
 func (p *openapiFakePool) CreateUser(_ context.Context, username, _, password string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

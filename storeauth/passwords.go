@@ -19,6 +19,13 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	switch {
 	case err == nil && c.State == store.StateActive && c.HasAccount && !c.Disabled:
 		username = c.ID
+		if c.PasswordHash != "" {
+			// Not migrated: the pool user must exist before the pool can send a code.
+			if perr := s.prepareLegacyReset(ctx, c); perr != nil {
+				s.log.Warn("password reset for an unmigrated customer not prepared", "customer", c.ID, "err", perr)
+				return nil
+			}
+		}
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.log.Warn("password reset not sent: database error", "err", err)
 		return nil
@@ -71,6 +78,14 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 	}
 	dctx, dcancel := s.detached(ctx)
 	defer dcancel()
+	if c.PasswordHash != "" {
+		// The pool has the new password (the code proved the mailbox): the hash goes.
+		if c, err = s.eraseLegacyHash(dctx, c); err != nil {
+			return store.Customer{}, err
+		}
+		s.metrics.migrations.WithLabelValues("password_reset").Inc()
+		s.log.Info("customer migrated to the pool", "customer", c.ID, "via", "password_reset")
+	}
 	if _, err := s.EndSessions(dctx, c.ID, ""); err != nil {
 		return store.Customer{}, err
 	}
@@ -92,7 +107,16 @@ func (s *Service) ChangePassword(ctx context.Context, sess store.Session, oldPas
 	if err != nil {
 		return err
 	}
-	if err := s.provePassword(ctx, c.ID, oldPassword); err != nil {
+	if err := s.provePassword(ctx, c, oldPassword); err != nil {
+		return err
+	}
+	if c.PasswordHash != "" {
+		if err := s.migrateWithNewPassword(ctx, c, newPassword); err != nil {
+			return err
+		}
+		dctx, dcancel := s.detached(ctx)
+		defer dcancel()
+		_, err := s.EndSessions(dctx, c.ID, sess.ID)
 		return err
 	}
 	pctx, cancel := s.poolCtx(ctx)

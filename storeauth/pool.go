@@ -25,6 +25,10 @@ type Pool interface {
 	// CreateUser creates a confirmed user with a permanent password and the e-mail as a
 	// verified attribute, sending nothing. ErrPasswordPolicy, ErrUserExists.
 	CreateUser(ctx context.Context, username, email, password string) error
+	// EnsureUser creates a confirmed user with a random password the pool keeps to itself
+	// and the e-mail as a verified attribute, sending nothing; a user that exists already
+	// (after a crash or a race) is fine.
+	EnsureUser(ctx context.Context, username, email string) error
 	// Authenticate checks a password. ErrNotAuthorized for every refusal (wrong password,
 	// no such user, disabled, locked out), so callers cannot tell them apart.
 	Authenticate(ctx context.Context, username, password string) error
@@ -161,6 +165,18 @@ func (p CognitoPool) CreateUser(ctx context.Context, username, email, password s
 	}
 	faultPoint(ctx, "register.after_pool_create")
 	return poolError(p.Client.AdminSetPassword(ctx, username, password, true))
+}
+
+func (p CognitoPool) EnsureUser(ctx context.Context, username, email string) error {
+	_, err := p.Client.AdminCreateUser(ctx, cognito.NewUser{
+		Username: username, SuppressMessage: true, ForceAliasCreation: true,
+		Attributes: map[string]string{"email": email, "email_verified": "true"},
+	})
+	err = poolError(err)
+	if errors.Is(err, ErrUserExists) {
+		return nil
+	}
+	return err
 }
 
 func (p CognitoPool) Authenticate(ctx context.Context, username, password string) error {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hashless/hashless/legacyhash"
 	"github.com/hashless/hashless/storeauth/store"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	DecoyUsername string
 	// FaultHook, for tests only, is called at each named step of a saga.
 	FaultHook func(point string)
+	// Legacy verifies the password hashes of customers not yet migrated to the pool; nil
+	// means legacyhash.Default().
+	Legacy *legacyhash.Registry
 }
 
 // Service is the customer auth domain: registration, sign-in, sessions, passwords and the
@@ -65,6 +69,9 @@ type Service struct {
 	log       *slog.Logger
 	cfg       Config
 	metrics   *metrics
+
+	legacy *legacyhash.Registry
+	sample legacySample
 
 	emailThrottle *throttle
 	ipThrottle    *throttle
@@ -110,9 +117,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.DecoyUsername == "" {
 		cfg.DecoyUsername = DefaultDecoyUsername
 	}
+	if cfg.Legacy == nil {
+		cfg.Legacy = legacyhash.Default()
+	}
 	return &Service{
 		customers: cfg.Customers, sessions: cfg.Sessions, pool: cfg.Pool,
-		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer),
+		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer), legacy: cfg.Legacy,
 		emailThrottle: newThrottle(5, 15*time.Minute),
 		ipThrottle:    newThrottle(50, 15*time.Minute),
 	}, nil

@@ -173,7 +173,7 @@ func (t *customerTable) emailTaken(email, except string) bool {
 // share memory.
 func copyOf(c store.Customer) store.Customer {
 	c.Metadata = slices.Clone(c.Metadata)
-	for _, tm := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.DeletedAt} {
+	for _, tm := range []*time.Time{&c.CreatedAt, &c.UpdatedAt, &c.DeletedAt, &c.MigratedAt, &c.CredentialLeaseUntil} {
 		if !tm.IsZero() {
 			*tm = tm.UTC()
 		}
@@ -258,7 +258,8 @@ func (t *customerTable) ListCustomers(ctx context.Context, f store.CustomerFilte
 	for id, c := range t.rows {
 		if c.State == state && id > after &&
 			(f.Email == "" || emailKey(c.Email) == emailKey(f.Email)) &&
-			(f.UpdatedBefore.IsZero() || c.UpdatedAt.Before(f.UpdatedBefore)) {
+			(f.UpdatedBefore.IsZero() || c.UpdatedAt.Before(f.UpdatedBefore)) &&
+			(!f.Legacy || c.PasswordHash != "") {
 			out = append(out, copyOf(c))
 		}
 	}
@@ -267,4 +268,35 @@ func (t *customerTable) ListCustomers(ctx context.Context, f store.CustomerFilte
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// CountCustomers reports the lazy migration's progress over the active rows (in SQL, one
+// SELECT of COUNT(*) FILTER (WHERE …) per figure, WHERE state = 'active').
+func (t *customerTable) CountCustomers(ctx context.Context, migratedSince time.Time) (store.CustomerCounts, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n store.CustomerCounts
+	for _, c := range t.rows {
+		if c.State != store.StateActive {
+			continue
+		}
+		legacy := c.HasAccount && c.PasswordHash != ""
+		n.Total++
+		if legacy {
+			n.Legacy++
+		}
+		if legacy && c.PasswordChangeRequired {
+			n.BlockedByPolicy++
+		}
+		if !c.HasAccount {
+			n.Guests++
+		}
+		if !c.MigratedAt.IsZero() {
+			n.Migrated++
+			if !c.MigratedAt.Before(migratedSince) {
+				n.MigratedSince++
+			}
+		}
+	}
+	return n, nil
 }

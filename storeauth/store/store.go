@@ -59,6 +59,18 @@ type Customer struct {
 	UpdatedAt    time.Time
 	// DeletedAt is set with StateDeleted.
 	DeletedAt time.Time
+	// PasswordChangeRequired: the customer signed in with a legacy password that the pool's
+	// policy refused, so the legacy hash stays and the customer stays unmigrated until they
+	// change the password.
+	PasswordChangeRequired bool
+	// MigratedAt is when the legacy hash was erased, after the pool proved it accepts the
+	// password. Zero when the customer was never migrated, or never had a legacy hash.
+	MigratedAt time.Time
+	// CredentialLeaseUntil: while it is in the future, one flow (a first sign-in migrating the
+	// customer, or a password reset) owns the customer's pool password, and no other flow may
+	// set it. Taken and given back with UpdateCustomer, so the version decides between racing
+	// flows. Zero when no flow holds it.
+	CredentialLeaseUntil time.Time
 	// Version increases by one on every update; UpdateCustomer compares it.
 	Version int64
 }
@@ -86,6 +98,18 @@ type CustomerFilter struct {
 	State CustomerState
 	// UpdatedBefore keeps customers last updated before this time (for the reconciler).
 	UpdatedBefore time.Time
+	// Legacy keeps only customers with a non-empty PasswordHash, those not yet migrated.
+	Legacy bool
+}
+
+// CustomerCounts is how far the lazy migration has got, over live customers (StateActive).
+type CustomerCounts struct {
+	Total           int64 // active customers
+	Legacy          int64 // HasAccount and PasswordHash != ""
+	Migrated        int64 // MigratedAt set (non-zero)
+	BlockedByPolicy int64 // Legacy and PasswordChangeRequired
+	Guests          int64 // !HasAccount
+	MigratedSince   int64 // Migrated and MigratedAt >= migratedSince
 }
 
 // Customers is the customer table.
@@ -108,6 +132,8 @@ type Customers interface {
 	// ListCustomers returns up to limit customers matching f ordered by ID, starting after
 	// the ID after (empty: from the start).
 	ListCustomers(ctx context.Context, f CustomerFilter, after string, limit int) ([]Customer, error)
+	// CountCustomers counts live customers (state active) for the migration report.
+	CountCustomers(ctx context.Context, migratedSince time.Time) (CustomerCounts, error)
 }
 
 // Sessions is the session table.

@@ -29,6 +29,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListCustomersFilters", testListCustomersFilters},
 		{"ListCustomersPagination", testListCustomersPagination},
 		{"RecordsAreCopied", testRecordsAreCopied},
+		{"MigrationFields", testMigrationFields},
+		{"CountCustomers", testCountCustomers},
+		{"CountCustomersMigratedSince", testCountCustomersMigratedSince},
+		{"ListCustomersLegacy", testListCustomersLegacy},
 		{"CreateSession", testCreateSession},
 		{"TouchSession", testTouchSession},
 		{"ListSessions", testListSessions},
@@ -39,6 +43,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentPutSetting", testConcurrentPutSetting},
 		{"ConcurrentUpdateCustomer", testConcurrentUpdateCustomer},
 		{"ConcurrentCreateSameEmail", testConcurrentCreateSameEmail},
+		{"ConcurrentCredentialLease", testConcurrentCredentialLease},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,6 +111,7 @@ func normJSON(b json.RawMessage) json.RawMessage {
 
 func normCustomer(c store.Customer) store.Customer {
 	c.CreatedAt, c.UpdatedAt, c.DeletedAt = normTime(c.CreatedAt), normTime(c.UpdatedAt), normTime(c.DeletedAt)
+	c.MigratedAt, c.CredentialLeaseUntil = normTime(c.MigratedAt), normTime(c.CredentialLeaseUntil)
 	c.Metadata = normJSON(c.Metadata)
 	return c
 }

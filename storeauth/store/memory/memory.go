@@ -165,7 +165,8 @@ func (s *Store) ListCustomers(ctx context.Context, f store.CustomerFilter, after
 		case c.State != state,
 			after != "" && c.ID <= after,
 			f.Email != "" && emailKey(c.Email) != key,
-			!before.IsZero() && !c.UpdatedAt.Before(before):
+			!before.IsZero() && !c.UpdatedAt.Before(before),
+			f.Legacy && c.PasswordHash == "":
 			continue
 		}
 		out = append(out, c)
@@ -178,6 +179,39 @@ func (s *Store) ListCustomers(ctx context.Context, f store.CustomerFilter, after
 		out[i] = outCustomer(out[i])
 	}
 	return out, nil
+}
+
+func (s *Store) CountCustomers(ctx context.Context, migratedSince time.Time) (store.CustomerCounts, error) {
+	if err := ctx.Err(); err != nil {
+		return store.CustomerCounts{}, err
+	}
+	since := inTime(migratedSince)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var n store.CustomerCounts
+	for _, c := range s.customers {
+		if c.State != store.StateActive {
+			continue
+		}
+		n.Total++
+		legacy := c.HasAccount && c.PasswordHash != ""
+		if legacy {
+			n.Legacy++
+			if c.PasswordChangeRequired {
+				n.BlockedByPolicy++
+			}
+		}
+		if !c.HasAccount {
+			n.Guests++
+		}
+		if !c.MigratedAt.IsZero() {
+			n.Migrated++
+			if !c.MigratedAt.Before(since) {
+				n.MigratedSince++
+			}
+		}
+	}
+	return n, nil
 }
 
 // Sessions.
@@ -350,6 +384,7 @@ func cloneBytes(b []byte) []byte {
 func inCustomer(c store.Customer) store.Customer {
 	c.Metadata = cloneBytes(c.Metadata)
 	c.CreatedAt, c.UpdatedAt, c.DeletedAt = inTime(c.CreatedAt), inTime(c.UpdatedAt), inTime(c.DeletedAt)
+	c.MigratedAt, c.CredentialLeaseUntil = inTime(c.MigratedAt), inTime(c.CredentialLeaseUntil)
 	return c
 }
 

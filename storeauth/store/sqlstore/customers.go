@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashless/hashless/storeauth/store"
 )
 
 const customerCols = `id, email, first_name, last_name, phone, metadata, has_account, password_hash, state,
-	disabled, created_at, updated_at, deleted_at, version`
+	disabled, created_at, updated_at, deleted_at, version, password_change_required, migrated_at,
+	credential_lease_until`
 
 // liveEmail is the predicate of the partial unique index, repeated verbatim in queries.
 const liveEmail = `state <> 'deleted'`
+
+// legacyHash is the predicate of the partial index of customers still to migrate, repeated
+// verbatim in queries.
+const legacyHash = `password_hash <> ''`
 
 // emailKey is what e-mail uniqueness and look-ups compare.
 func emailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -25,9 +31,10 @@ func scanCustomer(r scanner) (store.Customer, error) {
 	var metadata sql.NullString
 	var state string
 	var created, updated int64
-	var deleted sql.NullInt64
+	var deleted, migrated, lease sql.NullInt64
 	err := r.Scan(&c.ID, &c.Email, &c.FirstName, &c.LastName, &c.Phone, &metadata, &c.HasAccount,
-		&c.PasswordHash, &state, &c.Disabled, &created, &updated, &deleted, &c.Version)
+		&c.PasswordHash, &state, &c.Disabled, &created, &updated, &deleted, &c.Version,
+		&c.PasswordChangeRequired, &migrated, &lease)
 	if err != nil {
 		return c, err
 	}
@@ -36,6 +43,7 @@ func scanCustomer(r scanner) (store.Customer, error) {
 		c.Metadata = json.RawMessage(metadata.String)
 	}
 	c.CreatedAt, c.UpdatedAt, c.DeletedAt = timeOf(created), timeOf(updated), nullTimeOf(deleted)
+	c.MigratedAt, c.CredentialLeaseUntil = nullTimeOf(migrated), nullTimeOf(lease)
 	return c, nil
 }
 
@@ -61,10 +69,11 @@ func duplicateCustomer(err error) error {
 
 func (s *Store) CreateCustomer(ctx context.Context, c store.Customer) error {
 	_, err := s.exec(ctx, s.querier(nil), `INSERT INTO {P}customers (`+customerCols+`, email_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, $17)`,
 		c.ID, c.Email, c.FirstName, c.LastName, c.Phone, metadataArg(c.Metadata), c.HasAccount,
 		c.PasswordHash, string(c.State), c.Disabled, timeArg(c.CreatedAt), timeArg(c.UpdatedAt),
-		nullTimeArg(c.DeletedAt), emailKey(c.Email))
+		nullTimeArg(c.DeletedAt), c.PasswordChangeRequired, nullTimeArg(c.MigratedAt),
+		nullTimeArg(c.CredentialLeaseUntil), emailKey(c.Email))
 	if err != nil {
 		return duplicateCustomer(err)
 	}
@@ -84,11 +93,14 @@ func (s *Store) UpdateCustomer(ctx context.Context, c store.Customer) error {
 	return s.inTx(ctx, func(q querier) error {
 		n, err := s.exec(ctx, q, `UPDATE {P}customers SET email = $2, email_key = $3, first_name = $4,
 			last_name = $5, phone = $6, metadata = $7, has_account = $8, password_hash = $9, state = $10,
-			disabled = $11, created_at = $12, updated_at = $13, deleted_at = $14, version = version + 1
+			disabled = $11, created_at = $12, updated_at = $13, deleted_at = $14,
+			password_change_required = $16, migrated_at = $17, credential_lease_until = $18,
+			version = version + 1
 			WHERE id = $1 AND version = $15`,
 			c.ID, c.Email, emailKey(c.Email), c.FirstName, c.LastName, c.Phone, metadataArg(c.Metadata),
 			c.HasAccount, c.PasswordHash, string(c.State), c.Disabled, timeArg(c.CreatedAt),
-			timeArg(c.UpdatedAt), nullTimeArg(c.DeletedAt), c.Version)
+			timeArg(c.UpdatedAt), nullTimeArg(c.DeletedAt), c.Version, c.PasswordChangeRequired,
+			nullTimeArg(c.MigratedAt), nullTimeArg(c.CredentialLeaseUntil))
 		if err != nil {
 			return duplicateCustomer(err)
 		}
@@ -140,6 +152,9 @@ func (s *Store) ListCustomers(ctx context.Context, f store.CustomerFilter, after
 	if !f.UpdatedBefore.IsZero() {
 		query += ` AND updated_at < ` + arg(timeArg(f.UpdatedBefore))
 	}
+	if f.Legacy {
+		query += ` AND ` + legacyHash
+	}
 	if after != "" {
 		query += ` AND id > ` + arg(after)
 	}
@@ -148,4 +163,21 @@ func (s *Store) ListCustomers(ctx context.Context, f store.CustomerFilter, after
 		query += ` LIMIT ` + arg(limit)
 	}
 	return getAll(ctx, s, s.querier(nil), scanCustomer, query, a...)
+}
+
+// CountCustomers implements store.Store in one pass over the active customers. Boolean
+// columns are tested bare, which both engines accept (SQLite keeps them as 0 and 1). A NULL
+// migrated_at fails every comparison, so only migrated customers count toward Migrated and
+// MigratedSince, whatever the bound.
+func (s *Store) CountCustomers(ctx context.Context, migratedSince time.Time) (store.CustomerCounts, error) {
+	return getOne(ctx, s, s.querier(nil), func(r scanner) (store.CustomerCounts, error) {
+		var n store.CustomerCounts
+		return n, r.Scan(&n.Total, &n.Legacy, &n.Migrated, &n.BlockedByPolicy, &n.Guests, &n.MigratedSince)
+	}, `SELECT COUNT(*),
+			COUNT(*) FILTER (WHERE has_account AND `+legacyHash+`),
+			COUNT(*) FILTER (WHERE migrated_at IS NOT NULL),
+			COUNT(*) FILTER (WHERE has_account AND `+legacyHash+` AND password_change_required),
+			COUNT(*) FILTER (WHERE NOT has_account),
+			COUNT(*) FILTER (WHERE migrated_at >= $1)
+		FROM {P}customers WHERE state = '`+string(store.StateActive)+`'`, timeArg(migratedSince))
 }

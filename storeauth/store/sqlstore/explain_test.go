@@ -65,7 +65,7 @@ func fill(t *testing.T, s *Store, n int) {
 				state = store.StateDeleted
 			}
 			_, err := s.exec(ctx, q, `INSERT INTO {P}customers (`+customerCols+`, email_key)
-				VALUES ($1, $2, '', '', '', NULL, TRUE, '', $3, FALSE, $4, $4, NULL, 1, $5)`,
+				VALUES ($1, $2, '', '', '', NULL, TRUE, '', $3, FALSE, $4, $4, NULL, 1, FALSE, NULL, NULL, $5)`,
 				fmt.Sprintf("c%05d", i), fmt.Sprintf("User%05d@example.com", i), string(state),
 				timeArg(t0.Add(time.Duration(i)*time.Minute)), fmt.Sprintf("user%05d@example.com", i))
 			if err != nil {

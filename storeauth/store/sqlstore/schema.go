@@ -18,7 +18,7 @@ import (
 //
 // Index names carry the store_ prefix on both engines: SQLite keeps them in one namespace
 // with the pool's.
-var migrations = [][]string{schemaV1}
+var migrations = [][]string{schemaV1, schemaV2}
 
 var schemaV1 = []string{
 	// email_key is the e-mail lower-cased and trimmed, computed in Go: the SQL lower() of the
@@ -67,6 +67,20 @@ var schemaV1 = []string{
 			name {TEXT} NOT NULL PRIMARY KEY,
 			value {TEXT} NOT NULL
 		)`,
+}
+
+// schemaV2 adds what the lazy migration of legacy password hashes keeps per customer. The
+// defaults leave existing rows as they were: no password change wanted, never migrated, no
+// lease. Times are BIGINT microseconds like the others, NULL for none, as deleted_at. A
+// constant default makes ADD COLUMN a catalog change on PostgreSQL, not a rewrite.
+var schemaV2 = []string{
+	`ALTER TABLE {P}customers ADD COLUMN password_change_required BOOLEAN NOT NULL DEFAULT FALSE`,
+	`ALTER TABLE {P}customers ADD COLUMN migrated_at BIGINT`,
+	`ALTER TABLE {P}customers ADD COLUMN credential_lease_until BIGINT`,
+	// Finding the customers still to migrate (ListCustomers with Legacy), page by page. Only
+	// legacy rows are in it, so it shrinks as the migration goes on; queries repeat the
+	// predicate word for word (see legacyHash).
+	`CREATE INDEX store_customers_legacy ON {P}customers (state, id) WHERE password_hash <> ''`,
 }
 
 // advisoryKey derives a PostgreSQL advisory lock key from a name that includes the schema, so
