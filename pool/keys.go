@@ -80,6 +80,11 @@ func (s *Service) signingKeys(ctx context.Context, p poolView) ([]tokens.Key, er
 		}
 		fresh = append(fresh, sk)
 	}
+	// Making the keys takes a while (longer than a caller's deadline on a busy machine); store
+	// them even if the caller has given up meanwhile, or every next call would start over
+	// and a short deadline would never see a token.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	var saved poolView
 	err = s.update(ctx, func(tx store.Tx) error {
 		cur, err := s.loadPool(ctx, tx, p.rec.ID)

@@ -413,6 +413,9 @@ func embeddedPool(ctx, bg context.Context, cfg serveConfig, st store.Settings, l
 	srv, err := server.Open(ctx, server.Config{
 		Addr: poolAddr, DB: cfg.db, Region: embeddedRegion, PublicURL: publicURL, Credentials: []string{cred},
 		SecretKey: cfg.secretKey, KDF: cfg.kdf, Logger: log.With("component", "pool"), Registry: registry,
+		// The outbox is part of the mounted surface (reset codes for developers); it is only
+		// reachable where the surface is mounted, and off loopback only with the credential.
+		Outbox: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the embedded pool: %w", err)
