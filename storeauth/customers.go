@@ -228,13 +228,16 @@ func (s *Service) UpdateProfile(ctx context.Context, customerID string, u Profil
 		return store.Customer{}, errStore(err)
 	}
 	next.Version++
-	// An unmigrated customer may have no pool user yet; migration creates it with the
-	// row's e-mail then.
-	if emailChanged && c.HasAccount && c.PasswordHash == "" {
+	if emailChanged && c.HasAccount {
 		pctx, cancel := s.poolCtx(ctx)
 		err := s.pool.UpdateEmail(pctx, c.ID, next.Email)
 		cancel()
 		s.notePool(err)
+		if c.PasswordHash != "" && errors.Is(err, ErrUserNotFound) {
+			// An unmigrated customer may have no pool user yet; migration creates it with
+			// the row's e-mail.
+			err = nil
+		}
 		if err != nil {
 			// Put the row back so the row and the pool agree on the address.
 			// The whole request failed, so the whole row goes back, not only the e-mail.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -71,9 +72,16 @@ func (s *Service) sampleLegacyHash(ctx context.Context) string {
 	}
 	s.sample.fetched = s.now()
 	s.sample.hash = ""
-	cs, err := s.customers.ListCustomers(ctx, store.CustomerFilter{State: store.StateActive, Legacy: true}, "", 1)
-	if err == nil && len(cs) == 1 {
-		s.sample.hash = cs[0].PasswordHash
+	// The first hash a verifier can read: a malformed one would fail fast and cost less
+	// than the real check it stands in for.
+	cs, err := s.customers.ListCustomers(ctx, store.CustomerFilter{State: store.StateActive, Legacy: true}, "", 16)
+	if err == nil {
+		for _, c := range cs {
+			if _, ok := s.legacy.Detect(c.PasswordHash); ok {
+				s.sample.hash = c.PasswordHash
+				break
+			}
+		}
 	}
 	return s.sample.hash
 }
@@ -102,6 +110,18 @@ func (s *Service) legacyLogin(ctx context.Context, c store.Customer, password st
 // unmigrated until a password change).
 func (s *Service) migrate(ctx context.Context, c store.Customer, password string) (store.Customer, bool, error) {
 	claimed, ok, err := s.claimLease(ctx, c)
+	if errors.Is(err, errHashChanged) && claimed.PasswordHash == "" {
+		// Migrated meanwhile (a concurrent first sign-in, or a reset): the check was
+		// against a hash that is gone, so only the pool can accept the password now.
+		pctx, cancel := s.poolCtx(ctx)
+		err = s.pool.Authenticate(pctx, c.ID, password)
+		cancel()
+		s.notePool(err)
+		if err != nil {
+			return store.Customer{}, false, err
+		}
+		return claimed, false, nil
+	}
 	if err != nil {
 		return store.Customer{}, false, err
 	}
@@ -152,8 +172,10 @@ func (s *Service) movePassword(ctx context.Context, c store.Customer, password s
 	err := s.pool.Authenticate(ctx, c.ID, password)
 	s.notePool(err)
 	if err != nil {
-		// The pool does not accept what it was just given: keep the hash, fail closed.
-		return &PoolError{Kind: ErrPoolUnavailable, Message: "the pool did not accept the migrated password", Err: err}
+		// The pool does not accept what it was just given: keep the hash, fail closed. The
+		// cause is kept for the log only: a refusal here is no wrong password (the legacy
+		// hash proved it) and must not read as one.
+		return &PoolError{Kind: ErrPoolUnavailable, Message: "the pool did not accept the migrated password", Err: fmt.Errorf("proof: %v", err)}
 	}
 	return nil
 }
@@ -184,8 +206,12 @@ func (s *Service) migrateWithNewPassword(ctx context.Context, c store.Customer, 
 	return nil
 }
 
+// errHashChanged: the row's legacy hash changed after the flow read it (a concurrent
+// migration or reset), so a check against the old hash proves nothing now.
+var errHashChanged = errors.New("storeauth: the legacy hash changed meanwhile")
+
 // claimLease takes c's credential lease unless another flow holds it. ok is false when
-// someone else does.
+// someone else does. With errHashChanged it returns the row as it is now.
 func (s *Service) claimLease(ctx context.Context, c store.Customer) (store.Customer, bool, error) {
 	for range 5 {
 		now := s.now()
@@ -209,7 +235,7 @@ func (s *Service) claimLease(ctx context.Context, c store.Customer) (store.Custo
 		}
 		if fresh.PasswordHash != c.PasswordHash {
 			// Migrated or reset meanwhile: this flow's check was against an old hash.
-			return c, false, &Error{Type: TypeUnavailable, Message: "The account changed meanwhile; try again."}
+			return fresh, false, &Error{Type: TypeUnavailable, Message: "The account changed meanwhile; try again.", Err: errHashChanged}
 		}
 		c = fresh
 	}

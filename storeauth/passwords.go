@@ -3,6 +3,7 @@ package storeauth
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/hashless/hashless/storeauth/store"
 )
@@ -62,6 +63,23 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 	if usable {
 		username = c.ID
 	}
+	leased := false
+	if usable && c.PasswordHash != "" {
+		// Not migrated: hold the credential lease while the pool takes the new password,
+		// so a first sign-in migrating the legacy one cannot overwrite it.
+		claimed, ok, err := s.claimLease(ctx, c)
+		switch {
+		case errors.Is(err, errHashChanged):
+			c = claimed // migrated meanwhile: go on as for any migrated customer
+		case err != nil:
+			return store.Customer{}, err
+		case !ok:
+			return store.Customer{}, &Error{Type: TypeUnavailable, Message: "The account is busy; try again.",
+				RetryAfter: max(claimed.CredentialLeaseUntil.Sub(s.now()), time.Second)}
+		default:
+			c, leased = claimed, true
+		}
+	}
 	pctx, cancel := s.poolCtx(ctx)
 	err = s.pool.ConfirmForgotPassword(pctx, username, code, password)
 	cancel()
@@ -70,6 +88,9 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 		err = &PoolError{Kind: ErrBadCode}
 	}
 	if err != nil {
+		if leased {
+			s.releaseLease(ctx, c, false)
+		}
 		s.metrics.passwordResets.WithLabelValues("refused").Inc()
 		if errors.Is(err, ErrNotAuthorized) {
 			err = &PoolError{Kind: ErrBadCode, Err: err}
