@@ -7,7 +7,9 @@
 // (hashless_pool unless Options.Schema says otherwise) and SQLite tables carry the prefix
 // pool_, so the pool can share a database with another component. Migrations run at Open, one
 // transaction each, and nodes that start together on PostgreSQL take turns on an advisory
-// lock.
+// lock. Opening by DSN, the migration runner, placeholder expansion and the SQLite statement
+// cache are shared with the customer store through internal/sqldb; this package keeps what is
+// the pool's own.
 //
 // Times are stored as INTEGER unix nanoseconds on both engines (the zero time.Time as the
 // smallest int64), so they round-trip exactly and compare the same way everywhere. Text

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashless/hashless/internal/sqldb/sqldbtest"
 	"github.com/hashless/hashless/internal/testenv"
 	"github.com/hashless/hashless/pool/store"
 )
@@ -18,26 +19,11 @@ import (
 // TestPostgresNodes runs several stores on one database, as several server nodes would.
 func TestPostgresNodes(t *testing.T) {
 	t.Parallel()
-	dsn := testenv.PostgresDSN(t)
 	ctx := t.Context()
 
 	// Nodes starting together migrate the schema once between them.
 	const nodes = 4
-	stores := make([]*Store, nodes)
-	errs := make([]error, nodes)
-	var wg sync.WaitGroup
-	for i := range stores {
-		wg.Go(func() {
-			stores[i], errs[i] = Open(ctx, dsn, Options{Logger: testLogger(t)})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Open on node %d: %v", i, err)
-		}
-		t.Cleanup(func() { stores[i].Close() })
-	}
+	stores := sqldbtest.OpenNodes(t, nodes, Open, testenv.PostgresDSN(t), Options{Logger: testLogger(t)})
 	var applied int
 	if err := stores[0].db.QueryRowContext(ctx, stores[0].q(`SELECT COUNT(*) FROM {P}migrations`)).Scan(&applied); err != nil {
 		t.Fatal(err)
@@ -102,6 +88,7 @@ func TestPostgresNodes(t *testing.T) {
 
 	// Read-modify-write from every node at once loses no increment.
 	const perNode = 3
+	var wg sync.WaitGroup
 	for _, s := range stores {
 		for range perNode {
 			wg.Go(func() {
@@ -182,20 +169,7 @@ func TestSQLiteReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustUpdate(t, s, func(tx store.Tx) error { return tx.CreatePool(ctx, store.Pool{ID: "p", Name: "kept"}) })
-	var tables []string
-	rows, err := s.db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
-	for _, name := range tables {
+	for _, name := range sqldbtest.SQLiteNames(t, s.db.DB, "table") {
 		if name != "customers" && !strings.HasPrefix(name, sqlitePrefix) {
 			t.Errorf("pool table %q lacks the prefix %q", name, sqlitePrefix)
 		}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"testing"
 
+	"github.com/hashless/hashless/internal/sqldb/sqldbtest"
 	"github.com/hashless/hashless/internal/testenv"
 	"github.com/hashless/hashless/pool/store"
 	"github.com/hashless/hashless/pool/store/conformance"
@@ -10,12 +11,7 @@ import (
 
 func openPostgres(t *testing.T, dsn string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), dsn, Options{Logger: testLogger(t)})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sqldbtest.Open(t, Open, dsn, Options{Logger: testLogger(t)})
 }
 
 func TestPostgresConformance(t *testing.T) {

@@ -7,14 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
-	"strings"
-	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
-
+	"github.com/hashless/hashless/internal/sqldb"
 	"github.com/hashless/hashless/pool/store"
 )
 
@@ -23,12 +18,6 @@ const DefaultSchema = "hashless_pool"
 
 // sqlitePrefix starts the name of every pool table in a SQLite database.
 const sqlitePrefix = "pool_"
-
-// sqlitePragmas make SQLite fit a server: readers never block the writer (WAL), a writer
-// waits for the lock instead of failing, and a transaction takes the write lock when it
-// begins, so two read-modify-write transactions cannot deadlock on the upgrade.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
 // maxAttempts bounds how often Update runs its function.
 const maxAttempts = 10
@@ -47,27 +36,14 @@ type Options struct {
 
 // Store is a store.Store on SQLite or PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	db       *sql.DB
-	postgres bool
-	log      *slog.Logger
-	txOpts   *sql.TxOptions
-	expand   *strings.Replacer
-	schema   string // PostgreSQL only
-	lockKey  int64  // PostgreSQL advisory lock that serializes migrations
+	db     *sqldb.DB
+	log    *slog.Logger
+	txOpts *sql.TxOptions
 	// outboxLock is the PostgreSQL advisory lock that orders appends to the outbox.
 	outboxLock int64
-	// stmts holds SQLite's prepared statements by query text (see stmtcache.go).
-	stmts sync.Map
 }
 
 var _ store.Store = (*Store)(nil)
-
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// isPostgres reports whether dsn names a PostgreSQL database rather than a SQLite file.
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
 
 // Open connects to dsn, a postgres:// or postgresql:// URL or else the path of a SQLite file
 // (created if missing; a query string is kept, after the store's own parameters), and
@@ -77,72 +53,46 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if isPostgres(dsn) {
-		schema := opts.Schema
-		if schema == "" {
-			schema = DefaultSchema
-		}
-		if !identRE.MatchString(schema) {
-			return nil, fmt.Errorf("sqlstore: schema name %q is not a plain identifier", schema)
-		}
-		s.postgres = true
-		s.schema = schema
-		s.txOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
-		s.expand = strings.NewReplacer("{P}", `"`+schema+`".`, "{TEXT}", `TEXT COLLATE "C"`,
-			"{BLOB}", "BYTEA", "{SERIAL}", "BIGSERIAL PRIMARY KEY")
-		s.lockKey = advisoryKey("migrate/" + schema)
-		s.outboxLock = advisoryKey("outbox/" + schema)
-		s.db, err = sql.Open("pgx", dsn)
-	} else {
-		if dsn == "" {
-			return nil, errors.New("sqlstore: empty database path")
-		}
-		path, query, _ := strings.Cut(dsn, "?")
-		if path == ":memory:" || strings.Contains(query, "mode=memory") {
-			// Every pooled connection would get a database of its own.
-			return nil, errors.New(`sqlstore: in-memory SQLite is not supported; use the "memory" store`)
-		}
-		if query != "" {
-			query = "&" + query
-		}
-		s.expand = strings.NewReplacer("{P}", sqlitePrefix, "{TEXT}", "TEXT", "{BLOB}", "BLOB",
-			"{SERIAL}", "INTEGER PRIMARY KEY AUTOINCREMENT")
-		s.db, err = sql.Open("sqlite", path+"?"+sqlitePragmas+query)
+	schema := opts.Schema
+	if schema == "" {
+		schema = DefaultSchema
 	}
+	db, err := sqldb.Open(ctx, dsn, sqldb.Config{
+		Name:            "pool",
+		Schema:          schema,
+		Prefix:          sqlitePrefix,
+		MigrationsTable: "migrations",
+		Migrations:      migrations,
+		AppliedAt:       func(t time.Time) int64 { return t.UnixNano() },
+		MemoryStore:     `"memory"`,
+		Logger:          s.log,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	s.db.SetMaxIdleConns(8)
-	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("sqlstore: connect: %w", err)
-	}
-	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
-		return nil, err
+	s.db = db
+	if db.Postgres() {
+		s.txOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead}
+		s.outboxLock = db.LockKey("outbox")
 	}
 	return s, nil
 }
 
 // q expands the placeholders of a query written for both engines ({P} before a table name).
-func (s *Store) q(query string) string { return s.expand.Replace(query) }
+func (s *Store) q(query string) string { return s.db.Expand(query) }
 
 // Ping implements store.Store.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *Store) Close() error {
-	s.closeStatements()
-	return s.db.Close()
-}
+func (s *Store) Close() error { return s.db.Close() }
 
 // View implements store.Store. Each read is its own statement: no snapshot spans them.
 func (s *Store) View(ctx context.Context, fn func(tx store.ReadTx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return fn(&readTx{s: s, q: s.querier(nil)})
+	return fn(&readTx{s: s, q: s.db.Querier(nil)})
 }
 
 // Update implements store.Store.
@@ -179,7 +129,7 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx store.Tx) error) (ret
 			_ = sqlTx.Rollback()
 		}
 	}()
-	t := &writeTx{readTx: readTx{s: s, q: s.querier(sqlTx)}}
+	t := &writeTx{readTx: readTx{s: s, q: s.db.Querier(sqlTx)}}
 	if err := fn(t); err != nil {
 		return t.mustRetry || errors.Is(err, store.ErrConflict) || s.classify(err) == errKindRetry, err
 	}

@@ -10,15 +10,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashless/hashless/internal/sqldb"
 	"github.com/hashless/hashless/pool/store"
 )
 
-// querier is what *sql.DB (View) and *sql.Tx (Update) have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// querier is what *sql.DB (View), *sql.Tx (Update) and the SQLite statement cache have in
+// common.
+type querier = sqldb.Querier
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -517,7 +515,7 @@ func (t *writeTx) AppendMessage(ctx context.Context, m store.Message) (int64, er
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: %w", err)
 	}
-	if t.s.postgres {
+	if t.s.db.Postgres() {
 		if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock($1)`, t.s.outboxLock); err != nil {
 			return 0, err
 		}

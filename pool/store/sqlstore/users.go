@@ -199,38 +199,11 @@ func (s *Store) explainListUsers(ctx context.Context, poolID string, f store.Use
 	if err != nil {
 		return "", err
 	}
-	explain := "EXPLAIN "
-	if !s.postgres {
-		explain = "EXPLAIN QUERY PLAN "
-	}
-	rows, err := s.db.QueryContext(ctx, explain+s.q(query), a...)
+	plan, err := s.db.Explain(ctx, query, a...)
 	if err != nil {
 		return "", fmt.Errorf("sqlstore: explain: %w", err)
 	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return "", fmt.Errorf("sqlstore: explain: %w", err)
-	}
-	var lines []string
-	for rows.Next() {
-		// SQLite answers (id, parent, notused, detail), PostgreSQL one text column: the plan
-		// text is the last column either way.
-		dest := make([]any, len(cols))
-		var line string
-		for i := range dest {
-			dest[i] = new(any)
-		}
-		dest[len(dest)-1] = &line
-		if err := rows.Scan(dest...); err != nil {
-			return "", fmt.Errorf("sqlstore: explain: %w", err)
-		}
-		lines = append(lines, line)
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("sqlstore: explain: %w", err)
-	}
-	return strings.Join(lines, "\n"), nil
+	return plan, nil
 }
 
 func (t *writeTx) CreateUser(ctx context.Context, u store.User) error {

@@ -7,7 +7,9 @@
 // they keep apart from it: SQLite tables carry the prefix store_, PostgreSQL tables live in
 // their own schema (hashless_store unless Options.Schema says otherwise), and the migrations
 // are recorded in a table of their own. Nodes that start together on PostgreSQL take turns
-// on an advisory lock, so each migration runs once.
+// on an advisory lock, so each migration runs once. Opening by DSN, the migration runner,
+// placeholder expansion and the SQLite statement cache are shared with the pool's store
+// through internal/sqldb.
 //
 // Uniqueness is left to the database, because only it sees every node: e-mails are unique
 // through a partial index on a lower-cased, trimmed key over the rows that are not deleted

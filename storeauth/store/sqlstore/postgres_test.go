@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashless/hashless/internal/sqldb/sqldbtest"
 	"github.com/hashless/hashless/internal/testenv"
 	"github.com/hashless/hashless/storeauth/store"
 	"github.com/hashless/hashless/storeauth/store/conformance"
@@ -16,12 +17,7 @@ func openPostgres(t *testing.T, dsn string, opts Options) *Store {
 	if opts.Logger == nil {
 		opts.Logger = testLogger(t)
 	}
-	s, err := Open(t.Context(), dsn, opts)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sqldbtest.Open(t, Open, dsn, opts)
 }
 
 func TestPostgresConformance(t *testing.T) {
@@ -33,28 +29,10 @@ func TestPostgresConformance(t *testing.T) {
 // they migrate once between them and see each other's writes at once.
 func TestPostgresNodes(t *testing.T) {
 	t.Parallel()
-	dsn := testenv.PostgresDSN(t)
 	ctx := t.Context()
 
 	const nodes = 4
-	stores := make([]*Store, nodes)
-	errs := make([]error, nodes)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range stores {
-		wg.Go(func() {
-			<-start
-			stores[i], errs[i] = Open(ctx, dsn, Options{Logger: testLogger(t)})
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("Open on node %d: %v", i, err)
-		}
-		t.Cleanup(func() { stores[i].Close() })
-	}
+	stores := sqldbtest.OpenNodes(t, nodes, Open, testenv.PostgresDSN(t), Options{Logger: testLogger(t)})
 	var applied, rows int
 	err := stores[0].db.QueryRowContext(ctx, stores[0].q(`SELECT COALESCE(MAX(version), 0), COUNT(*) FROM {P}schema_migrations`)).Scan(&applied, &rows)
 	if err != nil {
@@ -105,6 +83,8 @@ func TestPostgresNodes(t *testing.T) {
 
 	// Nodes racing to settle a setting agree, whichever node they run on.
 	values := make([]string, nodes)
+	errs := make([]error, nodes)
+	var wg sync.WaitGroup
 	for i, s := range stores {
 		wg.Go(func() {
 			values[i], errs[i] = s.PutSettingIfAbsent(ctx, "pool-id", "from-node-"+string(rune('a'+i)))

@@ -1,16 +1,9 @@
 package sqlstore
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-	"hash/fnv"
-	"time"
-)
-
-// migrations are applied in order, each once, each in its own transaction; version N is
-// migrations[N-1]. Never edit an applied migration: append a new one. Statements are written
-// for both engines with the placeholders that Store.q expands:
+// migrations are applied in order by sqldb.Open, each once, each in its own transaction, and
+// recorded in {P}schema_migrations; version N is migrations[N-1]. Never edit an applied
+// migration: append a new one. Statements are written for both engines with the placeholders
+// that Store.q expands:
 //
 //	{P}     the table namespace: "schema". on PostgreSQL, store_ on SQLite
 //	{TEXT}  text compared byte-wise (COLLATE "C" on PostgreSQL), as Go compares strings
@@ -81,83 +74,4 @@ var schemaV2 = []string{
 	// legacy rows are in it, so it shrinks as the migration goes on; queries repeat the
 	// predicate word for word (see legacyHash).
 	`CREATE INDEX store_customers_legacy ON {P}customers (state, id) WHERE password_hash <> ''`,
-}
-
-// advisoryKey derives a PostgreSQL advisory lock key from a name that includes the schema, so
-// that stores in different schemas of one database do not wait for each other, nor for the
-// pool's migrations.
-func advisoryKey(name string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("hashless/storeauth/" + name))
-	return int64(h.Sum64())
-}
-
-// migrate applies the migrations the database lacks. On PostgreSQL every transaction first
-// takes the advisory lock, so nodes starting together apply each migration once and the rest
-// find it done; on SQLite BEGIN IMMEDIATE serializes them the same way.
-func (s *Store) migrate(ctx context.Context) error {
-	err := s.migrationTx(ctx, func(tx *sql.Tx) error {
-		if s.postgres {
-			// Inside the lock: two concurrent CREATE SCHEMA IF NOT EXISTS can both fail the
-			// catalog's unique check.
-			if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS "`+s.schema+`"`); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, s.q(`CREATE TABLE IF NOT EXISTS {P}schema_migrations (
-			version BIGINT NOT NULL PRIMARY KEY,
-			applied_at BIGINT NOT NULL
-		)`))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlstore: create migrations table: %w", err)
-	}
-	for i, stmts := range migrations {
-		version := i + 1
-		err := s.migrationTx(ctx, func(tx *sql.Tx) error {
-			var applied int
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(version), 0) FROM {P}schema_migrations`)).Scan(&applied); err != nil {
-				return err
-			}
-			if applied > len(migrations) {
-				return fmt.Errorf("database schema version %d is newer than this program knows (%d)", applied, len(migrations))
-			}
-			if applied >= version {
-				return nil
-			}
-			for _, stmt := range stmts {
-				if _, err := tx.ExecContext(ctx, s.q(stmt)); err != nil {
-					return fmt.Errorf("%w\n%s", err, s.q(stmt))
-				}
-			}
-			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO {P}schema_migrations (version, applied_at) VALUES ($1, $2)`),
-				version, time.Now().UnixMicro())
-			if err == nil {
-				s.log.InfoContext(ctx, "sqlstore: applied migration", "version", version)
-			}
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlstore: migration %d: %w", version, err)
-		}
-	}
-	return nil
-}
-
-func (s *Store) migrationTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if s.postgres {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey); err != nil {
-			return err
-		}
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashless/hashless/internal/sqldb/sqldbtest"
 	"github.com/hashless/hashless/internal/testenv"
 	poolstore "github.com/hashless/hashless/pool/store"
 	poolsql "github.com/hashless/hashless/pool/store/sqlstore"
@@ -14,12 +15,7 @@ import (
 
 func openSQLite(t *testing.T, path string) *Store {
 	t.Helper()
-	s, err := Open(t.Context(), path, Options{Logger: testLogger(t)})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sqldbtest.Open(t, Open, path, Options{Logger: testLogger(t)})
 }
 
 func TestSQLiteConformance(t *testing.T) {
@@ -48,20 +44,11 @@ func TestSQLiteSharedWithPool(t *testing.T) {
 	}
 
 	for _, kind := range []string{"table", "index"} {
-		rows, err := s.db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = $1 AND name NOT LIKE 'sqlite%'`, kind)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var name string
-			if err := rows.Scan(&name); err != nil {
-				t.Fatal(err)
-			}
+		for _, name := range sqldbtest.SQLiteNames(t, s.db.DB, kind) {
 			if !strings.HasPrefix(name, sqlitePrefix) && !strings.HasPrefix(name, "pool_") {
 				t.Errorf("%s %q belongs to neither component", kind, name)
 			}
 		}
-		rows.Close()
 	}
 	s.Close()
 	pool.Close()

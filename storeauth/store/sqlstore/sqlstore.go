@@ -6,16 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/hashless/hashless/internal/sqldb"
 	"github.com/hashless/hashless/storeauth/store"
 )
 
@@ -25,12 +22,6 @@ const DefaultSchema = "hashless_store"
 // sqlitePrefix starts the name of every table and index of this package in a SQLite file,
 // which it shares with the pool's pool_ tables.
 const sqlitePrefix = "store_"
-
-// sqlitePragmas make SQLite fit a server: readers never block the writer (WAL), a writer
-// waits for the lock instead of failing, and a transaction takes the write lock when it
-// begins, so two compare-and-swap transactions cannot deadlock on the upgrade.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
 // Options tune Open.
 type Options struct {
@@ -43,95 +34,50 @@ type Options struct {
 
 // Store is a store.Store on SQLite or PostgreSQL. It is safe for concurrent use.
 type Store struct {
-	db       *sql.DB
-	postgres bool
-	log      *slog.Logger
-	expand   *strings.Replacer
-	schema   string // PostgreSQL only
-	lockKey  int64  // PostgreSQL advisory lock that serializes migrations
-	// stmts holds SQLite's prepared statements by query text (see stmtcache.go).
-	stmts sync.Map
+	db *sqldb.DB
 }
 
 var _ store.Store = (*Store)(nil)
-
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// isPostgres reports whether dsn names a PostgreSQL database rather than a SQLite file.
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
 
 // Open connects to dsn, a postgres:// or postgresql:// URL or else the path of a SQLite file
 // (created if missing; a query string is kept, after the store's own parameters), and
 // brings the schema up to date.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
-	s := &Store{log: opts.Logger}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+	schema := opts.Schema
+	if schema == "" {
+		schema = DefaultSchema
 	}
-	var err error
-	if isPostgres(dsn) {
-		schema := opts.Schema
-		if schema == "" {
-			schema = DefaultSchema
-		}
-		if !identRE.MatchString(schema) {
-			return nil, fmt.Errorf("sqlstore: schema name %q is not a plain identifier", schema)
-		}
-		s.postgres = true
-		s.schema = schema
-		s.expand = strings.NewReplacer("{P}", `"`+schema+`".`, "{TEXT}", `TEXT COLLATE "C"`, "{BLOB}", "BYTEA")
-		s.lockKey = advisoryKey("migrate/" + schema)
-		s.db, err = sql.Open("pgx", dsn)
-	} else {
-		if dsn == "" {
-			return nil, errors.New("sqlstore: empty database path")
-		}
-		path, query, _ := strings.Cut(dsn, "?")
-		if path == ":memory:" || strings.Contains(query, "mode=memory") {
-			// Every pooled connection would get a database of its own.
-			return nil, errors.New(`sqlstore: in-memory SQLite is not supported; use the memory store`)
-		}
-		if query != "" {
-			query = "&" + query
-		}
-		s.expand = strings.NewReplacer("{P}", sqlitePrefix, "{TEXT}", "TEXT", "{BLOB}", "BLOB")
-		s.db, err = sql.Open("sqlite", path+"?"+sqlitePragmas+query)
-	}
+	db, err := sqldb.Open(ctx, dsn, sqldb.Config{
+		Name:            "storeauth",
+		Schema:          schema,
+		Prefix:          sqlitePrefix,
+		MigrationsTable: "schema_migrations",
+		Migrations:      migrations,
+		AppliedAt:       timeArg,
+		MemoryStore:     "memory",
+		Logger:          opts.Logger,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	s.db.SetMaxIdleConns(8)
-	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("sqlstore: connect: %w", err)
-	}
-	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
-		return nil, err
-	}
-	return s, nil
+	return &Store{db: db}, nil
 }
 
 // q expands the placeholders of a query written for both engines ({P} before a table name).
-func (s *Store) q(query string) string { return s.expand.Replace(query) }
+func (s *Store) q(query string) string { return s.db.Expand(query) }
 
 // Ping implements store.Store.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close implements store.Store.
-func (s *Store) Close() error {
-	s.closeStatements()
-	return s.db.Close()
-}
+func (s *Store) Close() error { return s.db.Close() }
+
+// querier picks how queries run, inside tx when it is not nil: plainly on PostgreSQL, through
+// the statement cache on SQLite.
+func (s *Store) querier(tx *sql.Tx) querier { return s.db.Querier(tx) }
 
 // querier is what *sql.DB, *sql.Tx and the SQLite statement cache have in common.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+type querier = sqldb.Querier
 
 type scanner interface{ Scan(dest ...any) error }
 

@@ -1,4 +1,4 @@
-package sqlstore
+package sqldb
 
 import (
 	"context"
@@ -6,14 +6,36 @@ import (
 	"strings"
 )
 
-// SQLite (through modernc) parses every statement it is given afresh, and parsing is a
-// large part of a point lookup's cost, so on SQLite the store prepares each distinct query
-// once and reuses it; database/sql keeps one prepared copy per connection. PostgreSQL needs
-// none of this: pgx already caches prepared statements per connection.
+// SQLite (through modernc) parses every statement it is given afresh, and parsing is a large
+// part of a point lookup's cost, so on SQLite each distinct query is prepared once and reused;
+// database/sql keeps one prepared copy per connection. PostgreSQL needs none of this: pgx
+// already caches prepared statements per connection. The cache is keyed by query text, so it
+// stays small as long as the stores' queries have fixed text (filters only add from a small
+// set).
+
+// Querier is what *sql.DB, *sql.Tx and the SQLite statement cache have in common. Queries
+// given to it are already expanded (see DB.Expand).
+type Querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Querier picks how queries run, inside tx when it is not nil: plainly on PostgreSQL, through
+// the statement cache on SQLite.
+func (db *DB) Querier(tx *sql.Tx) Querier {
+	if db.postgres {
+		if tx != nil {
+			return tx
+		}
+		return db.DB
+	}
+	return stmtQuerier{db: db, tx: tx}
+}
 
 // stmtQuerier runs queries through prepared statements, inside tx when it is set.
 type stmtQuerier struct {
-	s  *Store
+	db *DB
 	tx *sql.Tx
 }
 
@@ -28,15 +50,15 @@ func cacheable(query string) bool {
 	return false
 }
 
-func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
 		return st.(*sql.Stmt), nil
 	}
-	st, err := s.db.PrepareContext(ctx, query)
+	st, err := db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
 		st.Close()
 		return prev.(*sql.Stmt), nil
 	}
@@ -44,18 +66,18 @@ func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 func (q stmtQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	st, err := q.s.prepared(ctx, query)
+	st, err := q.db.prepared(ctx, query)
 	if err != nil || q.tx == nil {
 		return st, err
 	}
 	return q.tx.StmtContext(ctx, st), nil
 }
 
-func (q stmtQuerier) plain() querier {
+func (q stmtQuerier) plain() Querier {
 	if q.tx != nil {
 		return q.tx
 	}
-	return q.s.db
+	return q.db.DB
 }
 
 func (q stmtQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -93,21 +115,10 @@ func (q stmtQuerier) QueryRowContext(ctx context.Context, query string, args ...
 	return st.QueryRowContext(ctx, args...)
 }
 
-// querier picks how queries run: plainly on PostgreSQL, prepared on SQLite.
-func (s *Store) querier(tx *sql.Tx) querier {
-	if s.postgres {
-		if tx != nil {
-			return tx
-		}
-		return s.db
-	}
-	return stmtQuerier{s: s, tx: tx}
-}
-
-func (s *Store) closeStatements() {
-	s.stmts.Range(func(k, v any) bool {
+func (db *DB) closeStatements() {
+	db.stmts.Range(func(k, v any) bool {
 		v.(*sql.Stmt).Close()
-		s.stmts.Delete(k)
+		db.stmts.Delete(k)
 		return true
 	})
 }
