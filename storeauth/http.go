@@ -34,6 +34,9 @@ type HandlerConfig struct {
 	AdminToken string
 	// MaxBodyBytes limits request bodies; 0 means 64 KiB.
 	MaxBodyBytes int64
+	// MaxImportBytes limits the body of POST /admin/customers/import, which is streamed,
+	// never held whole; 0 means DefaultMaxImportBytes.
+	MaxImportBytes int64
 	// Ready, when set, is asked by /readyz besides the pool (e.g. a database ping).
 	Ready func(ctx context.Context) error
 }
@@ -68,6 +71,7 @@ var routes = []Route{
 	{Method: "DELETE", Pattern: "/store/auth/sessions/{id}", handler: (*API).endSession},
 	{Method: "", Pattern: "/store/auth/verify", handler: (*API).verify},
 	{Method: "GET", Pattern: "/admin/customers", Admin: true, handler: (*API).adminList},
+	{Method: "POST", Pattern: "/admin/customers/import", Admin: true, handler: (*API).adminImport},
 	{Method: "POST", Pattern: "/admin/customers/{id}/disable", Admin: true, handler: (*API).adminDisable},
 	{Method: "POST", Pattern: "/admin/customers/{id}/enable", Admin: true, handler: (*API).adminEnable},
 	{Method: "DELETE", Pattern: "/admin/customers/{id}/sessions", Admin: true, handler: (*API).adminEndSessions},
@@ -95,6 +99,9 @@ type API struct {
 func (s *Service) Handler(cfg HandlerConfig) (*API, error) {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = DefaultMaxImportBytes
 	}
 	h := &API{svc: s, cfg: cfg, log: s.log, cookieName: CookieName, cors: map[string]bool{},
 		csrf: http.NewCrossOriginProtection()}
@@ -156,6 +163,9 @@ func (w *statusRecorder) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (flushing, deadlines).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {

@@ -33,6 +33,9 @@ func newID(prefix string, now time.Time) string {
 	return string(out)
 }
 
+// NewCustomerID returns a new customer ID (cus_ and a ULID), as registration makes them.
+func NewCustomerID() string { return newID("cus_", time.Now()) }
+
 // newSessionToken returns a fresh 256-bit token (base64url, 43 characters) and its SHA-256,
 // which is all the database ever sees.
 func newSessionToken() (token string, hash []byte) {

@@ -407,7 +407,17 @@ func TestOpenAPIDocument(t *testing.T) {
 		if rb := d.obj(o.op["requestBody"]); rb != nil {
 			media := d.obj(d.obj(rb["content"])["application/json"])
 			if media == nil {
-				t.Errorf("%s: the request body is not application/json", o.name())
+				// A body that is not JSON (the customer import) has an example per media type.
+				content := d.obj(rb["content"])
+				if len(content) == 0 {
+					t.Errorf("%s: the request body has no media type", o.name())
+				}
+				for mt, m := range content {
+					mm := d.obj(m)
+					if ex, ok := mm["example"].(string); !ok || ex == "" || d.obj(mm["schema"]) == nil {
+						t.Errorf("%s: request media %s needs a schema and a string example", o.name(), mt)
+					}
+				}
 				continue
 			}
 			schema := d.obj(media["schema"])
@@ -597,6 +607,8 @@ type openapiCall struct {
 	method, url string
 	header      http.Header
 	body        []byte
+	// contentType of body; empty means application/json.
+	contentType string
 }
 
 type openapiAnswer struct {
@@ -619,7 +631,11 @@ func openapiDo(t *testing.T, c openapiCall) openapiAnswer {
 		req.Header[k] = v
 	}
 	if c.body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct := c.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -691,6 +707,24 @@ func (d openapiDoc) checkAnswer(t *testing.T, o openapiOp, what string, a openap
 		if d.obj(h)["required"] == true && a.header.Get(name) == "" {
 			t.Errorf("%s %s: %d without the documented header %s", o.name(), what, a.status, name)
 		}
+	}
+	if media := d.obj(d.obj(r["content"])["application/x-ndjson"]); media != nil {
+		// A stream of JSON lines, each matching the schema.
+		if ct := a.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-ndjson") {
+			t.Errorf("%s %s: %d has Content-Type %q", o.name(), what, a.status, ct)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(a.body), "\n"), "\n")
+		for i, l := range lines {
+			var v any
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Errorf("%s %s: %d line %d is not JSON: %q", o.name(), what, a.status, i+1, l)
+				continue
+			}
+			if err := d.validate(media["schema"], v, fmt.Sprintf("line %d", i+1)); err != nil {
+				t.Errorf("%s %s: %d line %d %s does not match the document: %v", o.name(), what, a.status, i+1, l, err)
+			}
+		}
+		return
 	}
 	media := d.obj(d.obj(r["content"])["application/json"])
 	if media == nil {
@@ -782,9 +816,19 @@ func TestOpenAPIAnswers(t *testing.T) {
 			}
 			var example map[string]any
 			var requestSchema map[string]any
+			// rawExamples are the examples of a body that is not JSON, by media type.
+			rawExamples := map[string]string{}
 			if rb := d.obj(o.op["requestBody"]); rb != nil {
-				requestSchema = d.obj(d.obj(d.obj(rb["content"])["application/json"])["schema"])
-				example, _ = openapiList(requestSchema["examples"])[0].(map[string]any)
+				content := d.obj(rb["content"])
+				if js := d.obj(content["application/json"]); js != nil {
+					requestSchema = d.obj(js["schema"])
+					example, _ = openapiList(requestSchema["examples"])[0].(map[string]any)
+				}
+				for mt, m := range content {
+					if ex, ok := d.obj(m)["example"].(string); ok && mt != "application/json" {
+						rawExamples[mt] = ex
+					}
+				}
 			}
 
 			// Without credentials nor a body: a documented refusal (or an answer, for
@@ -808,6 +852,24 @@ func TestOpenAPIAnswers(t *testing.T) {
 					t.Errorf("%s with an undocumented property: %d %s, want 400 unknown field", o.name(), a.status, a.body)
 				}
 				d.checkAnswer(t, o, "with an undocumented property", a)
+			}
+
+			// A body that is not JSON: every documented media type's example succeeds, and
+			// a JSON body is refused as the document says.
+			for _, mt := range slices.Sorted(maps.Keys(rawExamples)) {
+				c := call(f, nil)
+				c.body, c.contentType = []byte(rawExamples[mt]), mt
+				a := openapiDo(t, c)
+				if a.status < 200 || a.status > 299 {
+					t.Errorf("%s with credentials and the %s example: %d %s", o.name(), mt, a.status, a.body)
+				}
+				d.checkAnswer(t, o, "with the "+mt+" example", a)
+			}
+			if len(rawExamples) > 0 {
+				c := call(f, nil)
+				c.body = []byte(`{}`)
+				d.checkAnswer(t, o, "with a JSON body", openapiDo(t, c))
+				return
 			}
 
 			// With credentials and the documented example body: a documented success.

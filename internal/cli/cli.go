@@ -19,9 +19,11 @@ Usage:
   hashless pool [flags]                       run the Cognito-compatible user pool server
   hashless pool import --pool ID FILE.csv     import users from a Cognito user import CSV
   hashless pool keys rotate --pool ID         publish new signing keys; they sign after --lead
+  hashless customers import [flags] FILE      import existing customers (JSONL, Medusa v1/v2 CSV) into serve's database
+  hashless customers migration-status         how far the lazy migration of legacy hashes has got
   hashless version                            print the version
 
-Run "hashless serve -h" or "hashless pool -h" for their flags.
+Run "hashless serve -h", "hashless pool -h" or "hashless customers help" for their flags.
 `
 
 // Main runs the command line and returns the exit status.
@@ -41,6 +43,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return poolKeysRotate(args[3:], stdout, stderr)
 		}
 		return poolServe(args[1:], stdout, stderr)
+	case "customers":
+		return customers(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "hashless", versionString())
 		return 0
