@@ -23,8 +23,14 @@ import (
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 
-// maxIdleConns is how many idle connections a store keeps open.
-const maxIdleConns = 8
+// maxIdleConns is how many idle connections a store keeps open. A connection closed for want
+// of idle room is a new PostgreSQL backend (a process) or a new SQLite handle on the next
+// burst, which cost far more than the query: under 64 concurrent session checks, a limit of
+// 8 spent most of the time opening connections. Idle ones are closed after idleTimeout.
+const (
+	maxIdleConns = 32
+	idleTimeout  = 5 * time.Minute
+)
 
 // Config describes one store's place in a database. Every field but Logger is part of the
 // on-disk layout or of what concurrent nodes agree on: changing one makes an existing
@@ -106,6 +112,7 @@ func Open(ctx context.Context, dsn string, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxIdleConns(maxIdleConns)
+	db.SetConnMaxIdleTime(idleTimeout)
 	if err := db.PingContext(ctx); err != nil {
 		db.DB.Close()
 		return nil, fmt.Errorf("connect: %w", err)
