@@ -23,6 +23,7 @@ type Results struct {
 	KDF       *KDFResult     `json:"kdf,omitempty"`
 	Startup   *StartupResult `json:"startup,omitempty"`
 	Targets   []*Target      `json:"targets"`
+	Serve     *ServeResults  `json:"serve,omitempty"`
 }
 
 type Machine struct {
@@ -131,6 +132,22 @@ func runAll(ctx context.Context, o options) (*Results, error) {
 	if o.concurrency < 1 {
 		return nil, errors.New("-c must be at least 1")
 	}
+	for _, s := range strings.Split(o.serve, ",") {
+		if s = strings.TrimSpace(s); s != "" && !slices.Contains(serveBackends, s) {
+			return nil, fmt.Errorf("-serve: unknown database %q (have %s)", s, strings.Join(serveBackends, ", "))
+		}
+	}
+	if strings.TrimSpace(o.serve) != "" {
+		if o.hashlessBin == "" {
+			return nil, errors.New("-serve needs -hashless-bin")
+		}
+		if o.serveC < 1 {
+			return nil, errors.New("-serve-c must be at least 1")
+		}
+		if o.servePostgres == "" {
+			o.servePostgres = os.Getenv("HASHLESS_TEST_POSTGRES_DSN")
+		}
+	}
 	res := &Results{
 		Schema:    1,
 		Generated: time.Now().UTC().Truncate(time.Second),
@@ -155,7 +172,7 @@ func runAll(ctx context.Context, o options) (*Results, error) {
 	}
 	if o.hashlessBin != "" && o.startupRuns > 0 {
 		if o.quietWait > 0 {
-			waitQuiet(ctx, 0, o.maxOther, o.quietWait)
+			waitQuiet(ctx, nil, o.maxOther, o.quietWait)
 		}
 		s, err := measureStartup(ctx, o.hashlessBin, o.startupRuns)
 		if err != nil {
@@ -178,6 +195,9 @@ func runAll(ctx context.Context, o options) (*Results, error) {
 		}
 		benchTarget(ctx, o, t, scenarios, tag)
 	}
+	if strings.TrimSpace(o.serve) != "" && ctx.Err() == nil {
+		runServeAll(ctx, o, res)
+	}
 	return res, nil
 }
 
@@ -198,26 +218,8 @@ func benchTarget(ctx context.Context, o options, t *Target, scenarios []string, 
 	// measure runs a scenario, and again when other processes disturbed it, keeping the
 	// least disturbed run.
 	measure := func(name string, fx *fixture, cfg loadConfig) Result {
-		sc, skip := buildScenario(name, fx, tag)
-		if skip != "" {
-			return Result{Target: t.Name, Scenario: name, Users: sc.users, Concurrency: cfg.concurrency, Skipped: skip}
-		}
-		r := runLoad(ctx, c, t.Name, sc, cfg)
-		r.Attempts = 1
-		for a := 0; a < o.retries && disturbed(r.OtherCPUPct, o.maxOther) && ctx.Err() == nil; a++ {
-			logf("%s %s: other processes took %.0f%% of a core; running it again", t.Name, name, *r.OtherCPUPct)
-			if name == "createuser" {
-				sc, _ = buildScenario(name, fx, tag) // fresh user names
-			}
-			again := runLoad(ctx, c, t.Name, sc, cfg)
-			again.Attempts = r.Attempts + 1
-			if again.OtherCPUPct == nil || *again.OtherCPUPct < *r.OtherCPUPct {
-				r = again
-			} else {
-				r.Attempts = again.Attempts
-			}
-		}
-		return r
+		// Built afresh for every run: createuser needs fresh user names.
+		return measureScenario(ctx, o, c, t.Name, name, cfg, func() (scenarioRun, string) { return buildScenario(name, fx, tag) })
 	}
 	one := func(name string, cfg loadConfig, variant string) {
 		r := measure(name, f, cfg)
@@ -295,7 +297,7 @@ func disturbed(other *float64, max float64) bool { return other != nil && max > 
 // disturbed it.
 func kdfMeasure(ctx context.Context, o options) KDFResult {
 	if o.quietWait > 0 {
-		if waited, other := waitQuiet(ctx, 0, o.maxOther, o.quietWait); waited > 1500*time.Millisecond {
+		if waited, other := waitQuiet(ctx, nil, o.maxOther, o.quietWait); waited > 1500*time.Millisecond {
 			logf("kdf: waited %.0fs for other processes to quiet down (now %.0f%% of a core)", waited.Seconds(), other)
 		}
 	}
@@ -325,6 +327,9 @@ func logResult(r Result) {
 	srv := ""
 	if r.ServerCPUPct != nil {
 		srv = fmt.Sprintf(" server CPU %.0f%%", *r.ServerCPUPct)
+	}
+	if r.DBCPUPct != nil {
+		srv += fmt.Sprintf(" database CPU %.0f%%", *r.DBCPUPct)
 	}
 	if r.OtherCPUPct != nil {
 		srv += fmt.Sprintf(" other %.0f%%", *r.OtherCPUPct)
@@ -407,6 +412,9 @@ func requiredFailures(res *Results, required []string) []string {
 			}
 		}
 		switch {
+		case name == "serve":
+			out = append(out, serveFailures(res.Serve)...)
+			continue
 		case t == nil:
 			out = append(out, name+": not a target")
 			continue

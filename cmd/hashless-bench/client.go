@@ -105,11 +105,15 @@ func (c *client) post(ctx context.Context, op string, body []byte, signed bool) 
 func decodeError(status int, b []byte) *apiError {
 	var e struct {
 		Type     string `json:"__type"`
+		Type2    string `json:"type"` // hashless serve's {"type","message"}
 		Message  string `json:"message"`
 		Message2 string `json:"Message"`
 	}
 	_ = json.Unmarshal(b, &e)
 	t := e.Type
+	if t == "" {
+		t = e.Type2
+	}
 	if i := strings.LastIndexAny(t, "#:"); i >= 0 {
 		t = t[i+1:]
 	}
@@ -124,6 +128,45 @@ func decodeError(status int, b []byte) *apiError {
 		}
 	}
 	return &apiError{Status: status, Type: t, Message: msg}
+}
+
+// send makes one load request: a Cognito operation, or a plain HTTP request when the
+// request names a method (the serve scenarios).
+func (c *client) send(ctx context.Context, r request) ([]byte, error) {
+	if r.method == "" {
+		return c.post(ctx, r.op, r.body, r.signed)
+	}
+	b, _, err := c.do(ctx, r.method, r.path, r.header, r.body)
+	return b, err
+}
+
+// do sends a plain HTTP request to a path of the base URL and returns the body and headers
+// of a 2xx answer.
+func (c *client) do(ctx context.Context, method, path string, header [][2]string, body []byte) ([]byte, http.Header, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, h := range header {
+		req.Header.Set(h[0], h[1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, nil, decodeError(resp.StatusCode, b)
+	}
+	return b, resp.Header, nil
 }
 
 // call is post with JSON in and out, for setup.

@@ -16,12 +16,18 @@ import (
 	"time"
 )
 
-// request is one call a scenario makes; check looks at a 200's body.
+// request is one call a scenario makes; check looks at a 200's body. A Cognito operation
+// has op (and maybe signed); a plain HTTP request (the serve scenarios) has method, path and
+// header, and op only names it.
 type request struct {
 	op     string
 	body   []byte
 	signed bool
 	check  func([]byte) error
+
+	method string
+	path   string
+	header [][2]string
 }
 
 // scenarioRun is what the load runner needs from a scenario.
@@ -67,6 +73,14 @@ type Result struct {
 	ClientCPUPct float64  `json:"client_cpu_pct"`
 	ServerCPUSec *float64 `json:"server_cpu_s,omitempty"`
 	ServerCPUPct *float64 `json:"server_cpu_pct,omitempty"`
+	// DBCPUSec and DBCPUPct are a separate database server's (PostgreSQL under hashless
+	// serve: the postmaster and all its backends, those that ended during the run included).
+	DBCPUSec *float64 `json:"db_cpu_s,omitempty"`
+	DBCPUPct *float64 `json:"db_cpu_pct,omitempty"`
+	// BareOpsPerSec and BareP99Ms are the bare net/http handler measured right before and
+	// after this run (the mean), on the serve session-check scenarios.
+	BareOpsPerSec *float64 `json:"bare_ops_per_s,omitempty"`
+	BareP99Ms     *float64 `json:"bare_p99_ms,omitempty"`
 	// MachineCPUPct is the whole machine's busy time (from /proc/stat, steal included);
 	// OtherCPUPct what is left of it after the client and the server: other processes on
 	// the machine, or a hypervisor's steal, competing with the benchmark.
@@ -85,6 +99,17 @@ type loadConfig struct {
 	warmup      time.Duration
 	maxRequests int64
 	serverPID   int
+	// dbPID is a database server's main process (PostgreSQL's postmaster), whose CPU time
+	// and its children's count as the database's; 0: none.
+	dbPID int
+}
+
+// ownCPU is the CPU time of the processes under test (server and database), which
+// waitQuiet and the "other" figure do not count as disturbance.
+func (cfg loadConfig) ownCPU() time.Duration {
+	s, _ := procCPU(cfg.serverPID)
+	d, _ := treeCPU(cfg.dbPID)
+	return s + d
 }
 
 // worker state: latencies of successes, and errors by kind.
@@ -126,7 +151,7 @@ func runLoad(ctx context.Context, c *client, target string, sc scenarioRun, cfg 
 					}
 					r := sc.gen(next.Add(1))
 					t0 := time.Now()
-					body, err := c.post(ctx, r.op, r.body, r.signed)
+					body, err := c.send(ctx, r)
 					if err == nil && r.check != nil {
 						err = r.check(body)
 					}
@@ -174,16 +199,18 @@ func runLoad(ctx context.Context, c *client, target string, sc scenarioRun, cfg 
 	}
 
 	if cfg.quietWait > 0 {
-		if waited, other := waitQuiet(ctx, cfg.serverPID, cfg.maxOther, cfg.quietWait); waited > 1500*time.Millisecond {
+		if waited, other := waitQuiet(ctx, cfg.ownCPU, cfg.maxOther, cfg.quietWait); waited > 1500*time.Millisecond {
 			logf("%s %s: waited %.0fs for other processes to quiet down (now %.0f%% of a core)", target, sc.name, waited.Seconds(), other)
 		}
 	}
 	cpu0 := selfCPU()
 	srv0, srvOK := procCPU(cfg.serverPID)
+	db0, dbOK := treeCPU(cfg.dbPID)
 	mach0, steal0, machOK := machineCPU()
 	stats, wall := phase(cfg.duration, cfg.maxRequests, true)
 	cpu1 := selfCPU()
 	srv1, srvOK1 := procCPU(cfg.serverPID)
+	db1, dbOK1 := treeCPU(cfg.dbPID)
 	mach1, steal1, machOK1 := machineCPU()
 
 	var lat []time.Duration
@@ -218,6 +245,11 @@ func runLoad(ctx context.Context, c *client, target string, sc scenarioRun, cfg 
 		p := round1(100 * (srv1 - srv0).Seconds() / wall.Seconds())
 		res.ServerCPUSec, res.ServerCPUPct = &s, &p
 	}
+	if dbOK && dbOK1 {
+		s := round3((db1 - db0).Seconds())
+		p := round1(100 * (db1 - db0).Seconds() / wall.Seconds())
+		res.DBCPUSec, res.DBCPUPct = &s, &p
+	}
 	if machOK && machOK1 {
 		pct := func(d time.Duration) *float64 { v := round1(100 * d.Seconds() / wall.Seconds()); return &v }
 		res.MachineCPUPct = pct(mach1 - mach0)
@@ -225,6 +257,9 @@ func runLoad(ctx context.Context, c *client, target string, sc scenarioRun, cfg 
 		other := (mach1 - mach0) - (cpu1 - cpu0)
 		if res.ServerCPUSec != nil {
 			other -= srv1 - srv0
+		}
+		if res.DBCPUSec != nil {
+			other -= db1 - db0
 		}
 		res.OtherCPUPct = pct(max(0, other))
 	}
@@ -302,6 +337,64 @@ func procCPU(pid int) (time.Duration, bool) {
 	return time.Duration(ut+st) * 10 * time.Millisecond, true
 }
 
+// treeCPU is the CPU time of a process, of its children that ended (as the kernel adds
+// them up for a parent that waits for them), and of its live children, from /proc. It
+// counts a server that forks a process per connection, like PostgreSQL, as one.
+func treeCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	self, _, ok := procStat(pid)
+	if !ok {
+		return 0, false
+	}
+	total := self
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return total, true
+	}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		cpu, ppid, ok := procStat(child)
+		if ok && ppid == pid {
+			total += cpu
+		}
+	}
+	return total, true
+}
+
+// procStat reads a process's CPU time with that of its waited-for children (utime, stime,
+// cutime and cstime), and its parent, from /proc/PID/stat.
+func procStat(pid int) (cpu time.Duration, ppid int, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(s[i+1:])
+	// After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+	if len(f) < 15 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	var ticks int64
+	for _, k := range f[11:15] {
+		n, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, ppid, true
+}
+
 // machineCPU is the busy time of all CPUs together, and the part of it stolen by a
 // hypervisor, from the first line of /proc/stat.
 func machineCPU() (busy, steal time.Duration, ok bool) {
@@ -333,10 +426,13 @@ var (
 )
 
 // waitQuiet waits, for at most maxWait, until other processes use no more than maxOther
-// per cent of a core (sampled over a second, the client and the server excluded), so that a
-// measurement does not start in the middle of someone else's build. It returns how long it
-// waited and the last sample.
-func waitQuiet(ctx context.Context, serverPID int, maxOther float64, maxWait time.Duration) (time.Duration, float64) {
+// per cent of a core (sampled over a second, the client and the processes under test, whose
+// CPU time ours returns, excluded), so that a measurement does not start in the middle of
+// someone else's build. It returns how long it waited and the last sample.
+func waitQuiet(ctx context.Context, ours func() time.Duration, maxOther float64, maxWait time.Duration) (time.Duration, float64) {
+	if ours == nil {
+		ours = func() time.Duration { return 0 }
+	}
 	start := time.Now()
 	defer func() { quietSpent += time.Since(start) }()
 	// The whole run waits at most quietBudget in all, so that a machine that never quiets
@@ -344,7 +440,7 @@ func waitQuiet(ctx context.Context, serverPID int, maxOther float64, maxWait tim
 	maxWait = min(maxWait, max(time.Second, quietBudget-quietSpent))
 	for {
 		c0 := selfCPU()
-		s0, _ := procCPU(serverPID)
+		s0 := ours()
 		m0, _, ok0 := machineCPU()
 		t0 := time.Now()
 		select {
@@ -353,7 +449,7 @@ func waitQuiet(ctx context.Context, serverPID int, maxOther float64, maxWait tim
 		case <-time.After(time.Second):
 		}
 		c1 := selfCPU()
-		s1, _ := procCPU(serverPID)
+		s1 := ours()
 		m1, _, ok1 := machineCPU()
 		if !ok0 || !ok1 {
 			return time.Since(start), 0

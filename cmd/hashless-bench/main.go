@@ -14,6 +14,11 @@
 //
 //	hashless-bench -render bench/out/results.json -doc BENCHMARKS.md
 //
+// With -serve sqlite,postgres it also runs the hashless serve scenarios: it starts
+// `hashless serve` (from -hashless-bin) itself on a fresh SQLite file and on a fresh
+// PostgreSQL database, measures the session check against a bare net/http handler (this
+// binary in -bare-handler mode, a process of its own) and the login against the bare KDF.
+//
 // Helper modes for scripts: -free-port prints a free loopback port; -wait URL waits until
 // something answers HTTP there.
 //
@@ -86,6 +91,15 @@ type options struct {
 	maxOther       float64
 	quietWait      time.Duration
 	retries        int
+
+	serve          string
+	servePostgres  string
+	serveMissing   listFlag
+	serveC         int
+	serveCustomers int
+	serveSessions  int
+	serveKDF       string
+	bareHandler    string
 }
 
 func main() {
@@ -122,6 +136,14 @@ func run(args []string) int {
 	fs.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "before each measurement, wait up to this long for other processes to use at most -max-other (0: don't)")
 	fs.IntVar(&o.retries, "retries", 1, "how often a disturbed measurement is run again (the least disturbed run is kept)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the client's own CPU profile here (to see what the load generator spends its time on)")
+	fs.StringVar(&o.serve, "serve", "", "comma-separated databases to run the hashless serve scenarios on (sqlite, postgres); needs -hashless-bin")
+	fs.StringVar(&o.servePostgres, "serve-postgres", "", "PostgreSQL server (postgres:// URL on 127.0.0.1) on which the serve scenarios create a fresh database (default: $HASHLESS_TEST_POSTGRES_DSN)")
+	fs.Var(&o.serveMissing, "serve-missing", "DATABASE=REASON: a serve database that is not available here, reported as missing (repeatable)")
+	fs.IntVar(&o.serveC, "serve-c", 64, "concurrent requests of the serve session-check scenarios and their bare-handler baseline")
+	fs.IntVar(&o.serveCustomers, "serve-customers", 100, "customers registered for the serve session check")
+	fs.IntVar(&o.serveSessions, "serve-sessions", 1000, "sessions opened among them (half cookie, half bearer); the session check rotates among them")
+	fs.StringVar(&o.serveKDF, "serve-kdf", "argon2id:m=64,t=1,p=1", "serve's --kdf while the session check is set up and measured (it runs no KDF; login always uses the default)")
+	fs.StringVar(&o.bareHandler, "bare-handler", "", "helper mode: serve the bare net/http handler on this 127.0.0.1 address (the serve scenarios start it)")
 	fs.StringVar(&o.renderPath, "render", "", "render mode: the results JSON to turn into tables")
 	fs.StringVar(&o.docPath, "doc", "BENCHMARKS.md", "render mode: the document whose generated section is replaced (- prints the section)")
 	fs.BoolVar(&o.freePort, "free-port", false, "print a free TCP port on 127.0.0.1 and exit")
@@ -138,6 +160,8 @@ func run(args []string) int {
 		return 2
 	}
 	switch {
+	case o.bareHandler != "":
+		return runBareHandler(o.bareHandler)
 	case o.freePort:
 		port, err := freePort()
 		if err != nil {

@@ -206,6 +206,37 @@ func render(res *Results) string {
 		w.printf("%s\n\n", res.Note)
 	}
 
+	if len(targets) > 0 {
+		w.poolSections(targets, hl, peers)
+	}
+
+	// Startup.
+	if st := res.Startup; st != nil {
+		w.printf("### Startup\n\n")
+		if st.Error != "" {
+			w.printf("`%s`: failed: %s\n\n", st.Command, st.Error)
+		} else {
+			w.printf("`%s`, from exec to the first 200 from `/_local/health`: **%s ms** median of %d runs (min %s, max %s).\n\n",
+				st.Command, fmtMs(st.MedianMs), len(st.SamplesMs), fmtMs(st.MinMs), fmtMs(st.MaxMs))
+		}
+	}
+
+	if res.Serve != nil {
+		w.serveSection(res.Serve)
+	}
+
+	if len(w.notes) > 0 {
+		w.printf("Notes:\n\n")
+		for i, n := range w.notes {
+			w.printf("%d. %s\n", i+1, escapeCell(n))
+		}
+	}
+	return w.buf.String()
+}
+
+// poolSections are the tables of the pool servers (hashless pool and its peers).
+func (w *renderer) poolSections(targets []*Target, hl *Target, peers []*Target) {
+	m, s := w.res.Machine, w.res.Settings
 	// Servers and setup.
 	w.printf("### Servers\n\n")
 	w.printf("| server | version | bulk users U | created by | setup s | users/s |\n|---|---|--:|---|--:|--:|\n")
@@ -383,25 +414,6 @@ func render(res *Results) string {
 		}
 	}
 	w.printf("\n")
-
-	// Startup.
-	if st := res.Startup; st != nil {
-		w.printf("### Startup\n\n")
-		if st.Error != "" {
-			w.printf("`%s`: failed: %s\n\n", st.Command, st.Error)
-		} else {
-			w.printf("`%s`, from exec to the first 200 from `/_local/health`: **%s ms** median of %d runs (min %s, max %s).\n\n",
-				st.Command, fmtMs(st.MedianMs), len(st.SamplesMs), fmtMs(st.MinMs), fmtMs(st.MaxMs))
-		}
-	}
-
-	if len(w.notes) > 0 {
-		w.printf("Notes:\n\n")
-		for i, n := range w.notes {
-			w.printf("%d. %s\n", i+1, escapeCell(n))
-		}
-	}
-	return w.buf.String()
 }
 
 // kdfSection compares hashless's KDF-bound scenarios with the bare KDF: each with the

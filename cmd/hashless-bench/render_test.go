@@ -107,3 +107,63 @@ func TestFlags(t *testing.T) {
 		t.Errorf("a non-loopback target: exit %d, want 2", got)
 	}
 }
+
+func TestRenderServe(t *testing.T) {
+	pct := func(f float64) *float64 { return &f }
+	res := &Results{
+		Generated: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
+		Machine:   Machine{NProc: 2, CPUModel: "Test CPU", GoVersion: "go1.26", OSArch: "linux/amd64"},
+		Settings:  Settings{Concurrency: 8, DurationSec: 10, WarmupSec: 2},
+		Serve: &ServeResults{
+			Concurrency: 64, Customers: 100, Sessions: 1000, LoginUsers: 16, SessionKDF: "argon2id:m=64,t=1,p=1",
+			LoginKDF: defaultKDFSpec(), Command: "hashless serve --addr 127.0.0.1:0", BareStatus: "ok",
+			BareRuns: []Result{
+				{Scenario: scBare, Variant: "before sqlite serve-auth", Concurrency: 64, Requests: 200000, Seconds: 10, OpsPerSec: 20000, P99Ms: 10, ServerCPUSec: pct(7), ServerCPUPct: pct(70)},
+				{Scenario: scBare, Variant: "after sqlite serve-auth", Concurrency: 64, Requests: 180000, Seconds: 10, OpsPerSec: 18000, P99Ms: 12},
+			},
+			Backends: []*ServeBackend{
+				{Name: "sqlite", Status: "ok", Setup: &ServeSetup{Customers: 100, CookieSessions: 500, BearerSessions: 500, Seconds: 7.5},
+					KDF: []KDFResult{{OpsPerSec: 50, Params: "argon2id:m=19456,t=2,p=1", Workers: 2}, {OpsPerSec: 54, Params: "argon2id:m=19456,t=2,p=1", Workers: 2}},
+					Results: []Result{
+						{Scenario: scServeAuth, Concurrency: 64, Requests: 95000, Seconds: 10, OpsPerSec: 9500, P99Ms: 22, BareOpsPerSec: pct(19000), BareP99Ms: pct(11), ServerCPUSec: pct(12), ServerCPUPct: pct(120)},
+						{Scenario: scServeVerify, Concurrency: 64, Requests: 10, Errors: 10, ErrorKinds: map[string]int{"HTTP 401 unauthorized": 10}, ErrorSample: "HTTP 401 unauthorized: no", Skipped: "every warm-up request failed"},
+						{Scenario: scServeLogin, Concurrency: 8, Requests: 470, Seconds: 10, OpsPerSec: 47, P99Ms: 300, KDFOpsPerSec: pct(52)},
+					}},
+				{Name: "postgres", Status: "missing", Reason: "no PostgreSQL server"},
+			},
+		},
+	}
+	out := render(res)
+	for _, want := range []string{
+		"| SQLite | `GET /store/auth` (cookie) | 9,500 | 22.0 | 19,000 | 11.0 | 0.50 | met |",
+		"| SQLite | `GET /store/auth/verify` (bearer) | n/a [",
+		"| PostgreSQL | | missing [",
+		"| SQLite | 8 | 47.0 | 300 | 52.0 | 0.90 | met |",
+		"**18,000 to 20,000 requests/s**",
+		"no equivalent of serve",
+		"| SQLite | `serve-auth` | 64 | 0 / 120 / — / — | 126 |",
+		"| — | `bare` before sqlite serve-auth | 64 | 0 / 70 / — / — | 35.0 |",
+		"serve on PostgreSQL: no PostgreSQL server",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered section lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "### Servers") {
+		t.Errorf("a run without pool targets rendered the pool tables:\n%s", out)
+	}
+	if got := serveFailures(res.Serve); len(got) != 1 || !strings.Contains(got[0], "serve-verify") {
+		t.Errorf("serveFailures = %q, want the skipped serve-verify only", got)
+	}
+}
+
+func TestFmtAgainst(t *testing.T) {
+	for _, c := range []struct {
+		f, target float64
+		want      string
+	}{{0.4961, 0.5, "0.496"}, {0.5, 0.5, "0.50"}, {0.504, 0.5, "0.50"}, {0.36, 0.5, "0.36"}, {0.897, 0.9, "0.897"}, {0.85, 0.9, "0.85"}} {
+		if got := fmtAgainst(c.f, c.target); got != c.want {
+			t.Errorf("fmtAgainst(%v, %v) = %q, want %q", c.f, c.target, got, c.want)
+		}
+	}
+}
