@@ -13,7 +13,8 @@ func (w *renderer) serveSection(sr *ServeResults) {
 	w.printf("`hashless serve` (the customer auth service: customers and sessions in its own database, passwords in the pool it embeds), ")
 	w.printf("started by the harness as `%s`. ", sr.Command)
 	w.printf("moto and cognito-local have no equivalent of serve, so these rows have no peers; each is compared instead with its physical limit, measured in the same run by the same client on the same cores: ")
-	w.printf("a bare net/http handler for the session check, the bare KDF for the login.\n\n")
+	w.printf("a bare net/http handler for the session check, the bare KDF for the login. ")
+	w.printf("The load client, serve, the bare handler and PostgreSQL all share this machine's %d cores.\n\n", w.res.Machine.NProc)
 
 	var setups []string
 	for _, b := range sr.Backends {
@@ -21,8 +22,8 @@ func (w *renderer) serveSection(sr *ServeResults) {
 			setups = append(setups, fmt.Sprintf("%.1f s on %s", st.Seconds, backendLabel(b.Name)))
 		}
 	}
-	w.printf("Setup on each database: %d customers registered and %d sessions opened through the API (half cookie sessions from `POST /store/auth`, half bearer tokens from `POST /store/auth/token`)",
-		sr.Customers, sr.Sessions)
+	w.printf("Setup on each database: %s customers registered and %s sessions opened through the API (half cookie sessions from `POST /store/auth`, half bearer tokens from `POST /store/auth/token`)",
+		fmtInt(int64(sr.Customers)), fmtInt(int64(sr.Sessions)))
 	if len(setups) > 0 {
 		w.printf(", in %s", strings.Join(setups, " and "))
 	}
