@@ -58,24 +58,7 @@ type faultVariant struct {
 func TestSagasSurviveSIGKILL(t *testing.T) {
 	t.Parallel()
 	pool := startPool(t)
-	separate := func(t *testing.T, dsn string) ([]string, poolUsers) {
-		poolID := pool.newUserPool(t)
-		clientID := pool.newClient(t, poolID)
-		return pool.cognitoEnv(poolID, clientID), func(t *testing.T, _ string) []string {
-			return poolUsernames(t, pool.sdk, poolID)
-		}
-	}
-	embedded := func(t *testing.T, dsn string) ([]string, poolUsers) {
-		return nil, func(t *testing.T, serveURL string) []string {
-			c, poolID := embeddedAdmin(t, dsn, serveURL)
-			return poolUsernames(t, c, poolID)
-		}
-	}
-	var variants []faultVariant
-	for _, b := range backends {
-		variants = append(variants, faultVariant{"separate-pool/" + b.name, b.dsn, separate},
-			faultVariant{"embedded/" + b.name, b.dsn, embedded})
-	}
+	variants := faultVariants(pool)
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			for _, point := range []string{"register.after_row", "register.after_pool_create", "register.after_pool_user"} {
@@ -230,4 +213,28 @@ func killedDeletion(t *testing.T, dsn string, env []string, users poolUsers, poi
 		t.Fatal("another customer was hurt by the deletion")
 	}
 	poolMatchesCustomers(t, a, users)
+}
+
+// faultVariants is every combination of pool (a separate process, or embedded in serve)
+// and database that the SIGKILL tests run, each with how to list the pool's users.
+func faultVariants(pool *poolProc) []faultVariant {
+	separate := func(t *testing.T, dsn string) ([]string, poolUsers) {
+		poolID := pool.newUserPool(t)
+		clientID := pool.newClient(t, poolID)
+		return pool.cognitoEnv(poolID, clientID), func(t *testing.T, _ string) []string {
+			return poolUsernames(t, pool.sdk, poolID)
+		}
+	}
+	embedded := func(t *testing.T, dsn string) ([]string, poolUsers) {
+		return nil, func(t *testing.T, serveURL string) []string {
+			c, poolID := embeddedAdmin(t, dsn, serveURL)
+			return poolUsernames(t, c, poolID)
+		}
+	}
+	var variants []faultVariant
+	for _, b := range backends {
+		variants = append(variants, faultVariant{"separate-pool/" + b.name, b.dsn, separate},
+			faultVariant{"embedded/" + b.name, b.dsn, embedded})
+	}
+	return variants
 }

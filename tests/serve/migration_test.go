@@ -755,24 +755,7 @@ func migSignInUntilMigrated(t *testing.T, a *api, db *sqlstore.Store, c migCusto
 func TestMigrationSurvivesSIGKILL(t *testing.T) {
 	t.Parallel()
 	pool := startPool(t)
-	separate := func(t *testing.T, dsn string) ([]string, poolUsers) {
-		poolID := pool.newUserPool(t)
-		clientID := pool.newClient(t, poolID)
-		return pool.cognitoEnv(poolID, clientID), func(t *testing.T, _ string) []string {
-			return poolUsernames(t, pool.sdk, poolID)
-		}
-	}
-	embedded := func(t *testing.T, dsn string) ([]string, poolUsers) {
-		return nil, func(t *testing.T, serveURL string) []string {
-			c, poolID := embeddedAdmin(t, dsn, serveURL)
-			return poolUsernames(t, c, poolID)
-		}
-	}
-	var variants []faultVariant
-	for _, b := range backends {
-		variants = append(variants, faultVariant{"embedded/" + b.name, b.dsn, embedded},
-			faultVariant{"separate-pool/" + b.name, b.dsn, separate})
-	}
+	variants := faultVariants(pool)
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			for _, point := range []string{"migrate.after_pool_user", "migrate.after_set_password", "migrate.before_erase"} {
