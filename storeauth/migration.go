@@ -159,6 +159,7 @@ func (s *Service) migrate(ctx context.Context, c store.Customer, password string
 func (s *Service) movePassword(ctx context.Context, c store.Customer, password string) error {
 	ctx, cancel := s.detached(ctx)
 	defer cancel()
+	s.fault("migrate.before_pool_user")
 	if err := s.pool.EnsureUser(ctx, c.ID, c.Email); err != nil {
 		s.notePool(err)
 		return err
@@ -177,6 +178,7 @@ func (s *Service) movePassword(ctx context.Context, c store.Customer, password s
 		// hash proved it) and must not read as one.
 		return &PoolError{Kind: ErrPoolUnavailable, Message: "the pool did not accept the migrated password", Err: fmt.Errorf("proof: %v", err)}
 	}
+	s.fault("migrate.after_proof")
 	return nil
 }
 

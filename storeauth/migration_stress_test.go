@@ -377,6 +377,9 @@ var stressFaults = []stressFault{
 	{"before_create", "timeout", "EnsureUser creates the user and hangs", func(in *stressInjector) {
 		in.afterCall(mEnsureUser, hangUntilDone)
 	}},
+	{"before_create", "panic", "crash at migrate.before_pool_user", func(in *stressInjector) {
+		in.atPoint("migrate.before_pool_user", func() { panic(faultPanic("migrate.before_pool_user")) })
+	}},
 	{"before_create", "panic", "crash in EnsureUser", func(in *stressInjector) {
 		in.beforeCall(mEnsureUser, stressPanicNow("EnsureUser"))
 	}},
@@ -421,6 +424,9 @@ var stressFaults = []stressFault{
 	}},
 	{"after_proof", "timeout", "the proof succeeds and hangs", func(in *stressInjector) {
 		in.afterCall(mAuthenticate, hangUntilDone)
+	}},
+	{"after_proof", "panic", "crash at migrate.after_proof", func(in *stressInjector) {
+		in.atPoint("migrate.after_proof", func() { panic(faultPanic("migrate.after_proof")) })
 	}},
 	{"after_proof", "panic", "crash once the proof succeeded", func(in *stressInjector) {
 		in.afterCall(mAuthenticate, stressPanicNow("Authenticate after"))

@@ -440,12 +440,15 @@ func TestMigrationPoolOutage(t *testing.T) {
 	}
 }
 
+// migrationFaultPoints are a first sign-in's fault points, in the order it reaches them.
+var migrationFaultPoints = []string{"migrate.before_pool_user", "migrate.after_pool_user",
+	"migrate.after_set_password", "migrate.after_proof", "migrate.before_erase"}
+
 // 5. A crash at each step (a panicking fault hook) leaves a customer who can sign in; while
 // the crashed flow's lease lasts, sign-ins succeed without migrating, and once it has
 // expired the next one migrates.
 func TestMigrationCrashAtEachStep(t *testing.T) {
-	points := []string{"migrate.after_pool_user", "migrate.after_set_password", "migrate.before_erase"}
-	for _, point := range points {
+	for _, point := range migrationFaultPoints {
 		for _, via := range []string{"http", "service"} {
 			t.Run(point+"/"+via, func(t *testing.T) {
 				var armed atomic.Bool
@@ -488,11 +491,19 @@ func TestMigrationCrashAtEachStep(t *testing.T) {
 					t.Fatalf("row after the crash %+v", row)
 				}
 				u, ok := e.pool.user(id)
-				if !ok {
-					t.Fatal("no pool user after the crash")
-				}
-				if (point != "migrate.after_pool_user") != (u.password == pw) {
-					t.Fatalf("pool password after %s: %v", point, u.password == pw)
+				switch point {
+				case "migrate.before_pool_user":
+					if ok {
+						t.Fatal("a pool user exists after a crash before it was created")
+					}
+				case "migrate.after_pool_user":
+					if !ok || u.password == pw {
+						t.Fatalf("pool user after %s: exists %v, password set %v", point, ok, u.password == pw)
+					}
+				default:
+					if !ok || u.password != pw {
+						t.Fatalf("pool user after %s: exists %v, password set %v", point, ok, u.password == pw)
+					}
 				}
 
 				// During the lease: signed in, not migrated, and the pool is not touched.
@@ -551,9 +562,8 @@ func TestMigrationFaultPointsInOrder(t *testing.T) {
 	pw, hash := migVector(t, migScryptCase)
 	migAddLegacy(e, "points@example.com", hash)
 	migLogin(e, "/store/auth", "points@example.com", pw).expect(200, "")
-	want := []string{"migrate.after_pool_user", "migrate.after_set_password", "migrate.before_erase"}
-	if !slices.Equal(points, want) {
-		t.Fatalf("points %v, want %v", points, want)
+	if !slices.Equal(points, migrationFaultPoints) {
+		t.Fatalf("points %v, want %v", points, migrationFaultPoints)
 	}
 }
 

@@ -747,18 +747,25 @@ func migSignInUntilMigrated(t *testing.T, a *api, db *sqlstore.Store, c migCusto
 	}
 }
 
+// killsPerStep is how many real SIGKILLs each step of the migration takes in each variant.
+const killsPerStep = 20
+
 // TestMigrationSurvivesSIGKILL kills serve with a real SIGKILL at each step of a first
-// sign-in's migration: after the pool user is ensured, after its password is set, and
-// after the pool proved it but before the hash is erased. Restarted on the same database,
-// the customer signs in with the legacy password at once and ends migrated exactly once,
-// with one pool user.
+// sign-in's migration: before the pool user is created, after it is, after its password is
+// set, after the pool proved it, and before the compare-and-swap that erases the hash. Each
+// step is killed killsPerStep times in each variant, one customer a kill, every kill a new
+// process on the same database. Then one process that is not armed signs every killed
+// customer in with the legacy password: each one signs in at once and ends migrated exactly
+// once, with one pool user each.
 func TestMigrationSurvivesSIGKILL(t *testing.T) {
 	t.Parallel()
 	pool := startPool(t)
 	variants := faultVariants(pool)
+	points := []string{"migrate.before_pool_user", "migrate.after_pool_user", "migrate.after_set_password",
+		"migrate.after_proof", "migrate.before_erase"}
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
-			for _, point := range []string{"migrate.after_pool_user", "migrate.after_set_password", "migrate.before_erase"} {
+			for _, point := range points {
 				t.Run(point, func(t *testing.T) {
 					t.Parallel()
 					dsn := v.dsn(t)
@@ -771,41 +778,61 @@ func TestMigrationSurvivesSIGKILL(t *testing.T) {
 }
 
 func migKilled(t *testing.T, dsn string, env []string, users poolUsers, point string) {
-	c := migLegacyCustomers(t, "killed")[1] // bcrypt
+	// One customer a kill, taking the hash formats in turn.
+	var killed []migCustomer
+	for i := range killsPerStep {
+		formats := migLegacyCustomers(t, fmt.Sprintf("killed%d", i))
+		killed = append(killed, formats[i%len(formats)])
+	}
 	bystander := migLegacyCustomers(t, "bystander")[3]
-	// The dead process's credential lease (4×call timeout + 5 s) delays the migration after
-	// the restart; a short call timeout keeps it short (migDies sends a sign-in the pool
-	// was too slow for again).
-	first := startServe(t, serveOpts{db: dsn, env: append([]string{"HASHLESS_TEST_KILL_AT=" + point}, env...),
-		args: restartArgs})
-	migImport(t, first.URL, []migCustomer{c, bystander})
-	migDies(t, first, point, c.email, c.password)
+	armed := serveOpts{db: dsn, env: append([]string{"HASHLESS_TEST_KILL_AT=" + point}, env...), args: restartArgs}
+	// The dead processes' credential leases (4×call timeout + 5 s) delay the migrations
+	// after the restart; a short call timeout keeps them short (migDies sends a sign-in the
+	// pool was too slow for again).
+	for i, c := range killed {
+		p := startServe(t, armed)
+		if i == 0 {
+			migImport(t, p.URL, append(slices.Clone(killed), bystander))
+		}
+		migDies(t, p, point, c.email, c.password)
+	}
 
 	s := startServe(t, serveOpts{db: dsn, env: env, args: restartArgs})
 	a := newAPI(t, s.URL)
 	db := migDB(t, dsn)
-	if row := migRow(t, db, c.id); row.PasswordHash != c.hash || !row.MigratedAt.IsZero() {
-		t.Fatalf("after a SIGKILL at %s the row has hash %q, migrated at %v", point, row.PasswordHash, row.MigratedAt)
+	for _, c := range killed {
+		if row := migRow(t, db, c.id); row.PasswordHash != c.hash || !row.MigratedAt.IsZero() {
+			t.Fatalf("after a SIGKILL at %s the row of %s has hash %q, migrated at %v", point, c.id, row.PasswordHash, row.MigratedAt)
+		}
 	}
 	before := metrics(t, s.URL)
-	n := migSignInUntilMigrated(t, a, db, c, 60*time.Second)
-	t.Logf("after a SIGKILL at %s: migrated at sign-in %d after the restart", point, n)
-	if d := delta(before, metrics(t, s.URL), "hashless_store_migrations_total"); d[`hashless_store_migrations_total{outcome="login"}`] != 1 {
+	signIns := 0
+	for _, c := range killed {
+		signIns += migSignInUntilMigrated(t, a, db, c, 60*time.Second)
+		migExpectMigrated(t, db, c.id)
+	}
+	t.Logf("after %d SIGKILLs at %s: %d sign-ins migrated them all", len(killed), point, signIns)
+	if d := delta(before, metrics(t, s.URL), "hashless_store_migrations_total"); d[`hashless_store_migrations_total{outcome="login"}`] != float64(len(killed)) {
 		t.Fatalf("migrations by outcome after the restart: %v", d)
 	}
-	migExpectMigrated(t, db, c.id)
-	migExpectStatus(t, a, storeauth.MigrationStatus{Total: 2, Legacy: 1, Migrated: 1})
-	if got := users(t, s.URL); !slices.Equal(got, []string{c.id}) {
-		t.Fatalf("pool users %v, want only %s", got, c.id)
+	migExpectStatus(t, a, storeauth.MigrationStatus{Total: int64(len(killed)) + 1, Legacy: 1, Migrated: int64(len(killed))})
+	var want []string
+	for _, c := range killed {
+		want = append(want, c.id)
 	}
-	// The pool holds the password now; a wrong one is refused as for anyone.
+	slices.Sort(want)
+	if got := users(t, s.URL); !slices.Equal(got, want) {
+		t.Fatalf("pool users %v, want %v", got, want)
+	}
+	// The pool holds the passwords now; a wrong one is refused as for anyone.
+	c := killed[len(killed)-1]
 	a.whoami(a.loginPatiently(c.email, c.password))
 	a.loginRefused(c.email, bystander.password)
 	// The bystander was not touched and migrates as usual.
 	if got, _ := migSignIn(t, a, bystander.email, bystander.password); got.ID != bystander.id {
 		t.Fatalf("the bystander signed in as %s", got.ID)
 	}
-	migExpectStatus(t, a, storeauth.MigrationStatus{Total: 2, Migrated: 2})
+	migExpectStatus(t, a, storeauth.MigrationStatus{Total: int64(len(killed)) + 1, Migrated: int64(len(killed)) + 1})
 }
 
 // TestMigrationTwoNodesRace: two serve processes on one PostgreSQL database, and the first
