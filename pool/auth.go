@@ -200,6 +200,11 @@ func (s *Service) initiate(ctx context.Context, req authRequest, in *InitiateAut
 			return nil, invalidParameter("Auth flow not enabled for this client")
 		}
 		return s.passwordAuth(ctx, req, params["USERNAME"], params["PASSWORD"], params["SECRET_HASH"])
+	case FlowUserSRP:
+		if !req.client.allows("ALLOW_USER_SRP_AUTH") && !req.client.usesLegacyFlows() {
+			return nil, invalidParameter("USER_SRP_AUTH is not enabled for the client.")
+		}
+		return s.srpInitiate(ctx, req, params)
 	case FlowRefreshToken, FlowRefresh:
 		if !req.client.allows("ALLOW_REFRESH_TOKEN_AUTH") {
 			return nil, invalidParameter("Refresh Token auth flow not enabled for this client")
@@ -349,6 +354,14 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 		}
 		return nil, incorrectPassword()
 	}
+	s.giveVerifier(ctx, req.pool, u, password)
+	return s.passwordProved(ctx, req, u, failures)
+}
+
+// passwordProved finishes a sign-in whose password was right (by the KDF hash or by SRP):
+// the lockout count is cleared, then the user's state decides between tokens, a challenge
+// and an error.
+func (s *Service) passwordProved(ctx context.Context, req authRequest, u userView, failures lockout) (*AuthOutput, error) {
 	if failures.Failures > 0 {
 		if err := s.clearFailures(ctx, req.pool.rec.ID, u.rec.UsernameKey); err != nil {
 			return nil, s.storeError(ctx, "InitiateAuth", err)
@@ -440,6 +453,8 @@ func (s *Service) AdminRespondToAuthChallenge(ctx context.Context, _ Caller, in 
 
 func (s *Service) respond(ctx context.Context, req authRequest, in *RespondToAuthChallengeInput) (*AuthOutput, error) {
 	switch in.ChallengeName {
+	case ChallengePasswordVerifier:
+		return s.srpVerify(ctx, req, in)
 	case ChallengeNewPasswordRequired:
 		return s.respondNewPassword(ctx, req, in)
 	default:
@@ -512,7 +527,9 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 		if err := checkRequired(p, u.rec); err != nil {
 			return err
 		}
-		u.rec.PasswordHash = hash
+		if err := s.setPassword(p, &u, hash, password); err != nil {
+			return err
+		}
 		u.rec.Status = StatusConfirmed
 		u.TemporaryPasswordExpiresAt = time.Time{}
 		u.rec.UpdatedAt = s.now()

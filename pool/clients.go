@@ -463,6 +463,17 @@ func (c clientView) allows(allow string, legacy ...string) bool {
 	return allow == "ALLOW_REFRESH_TOKEN_AUTH" && usesLegacy
 }
 
+// usesLegacyFlows: a client configured with the legacy flow names (ADMIN_NO_SRP_AUTH, …),
+// which always allowed USER_SRP_AUTH.
+func (c clientView) usesLegacyFlows() bool {
+	for _, f := range c.ExplicitAuthFlows {
+		if slices.Contains(legacyAuthFlows, f) {
+			return true
+		}
+	}
+	return false
+}
+
 // validity returns a token lifetime the client configures.
 func (c clientView) validity(use string) time.Duration {
 	u := TokenValidityUnits{}

@@ -279,6 +279,7 @@ func checkTags(v *validator, tags map[string]string) {
 			v.add("Value at 'userPoolTags.%s' failed to satisfy constraint: Member must have length less than or equal to 256", k)
 		}
 	}
+	checkSRPTag(v, tags)
 }
 
 func (s *Service) CreateUserPool(ctx context.Context, caller Caller, in *CreateUserPoolInput) (*CreateUserPoolOutput, error) {

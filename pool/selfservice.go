@@ -430,6 +430,9 @@ func (s *Service) SignUp(ctx context.Context, _ Caller, in *SignUpInput) (*SignU
 		if err != nil {
 			return err
 		}
+		if err := s.setPassword(p, &u, hash, in.Password); err != nil {
+			return err
+		}
 		if _, err := tx.GetUser(ctx, p.rec.ID, u.rec.UsernameKey); err == nil {
 			return newError(ExUsernameExists, "User already exists")
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -766,7 +769,9 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, _ Caller, in *Confi
 		if err != nil {
 			return err
 		}
-		u.rec.PasswordHash = hash
+		if err := s.setPassword(p, &u, hash, in.Password); err != nil {
+			return err
+		}
 		u.rec.Status = StatusConfirmed
 		u.TemporaryPasswordExpiresAt = time.Time{}
 		// Whoever proved they own the recovery address may sign in at once, whatever someone
@@ -853,7 +858,9 @@ func (s *Service) ChangePassword(ctx context.Context, _ Caller, in *ChangePasswo
 		if u.rec.PasswordHash != a.user.rec.PasswordHash {
 			return incorrectPassword()
 		}
-		u.rec.PasswordHash = hash
+		if err := s.setPassword(p, &u, hash, in.ProposedPassword); err != nil {
+			return err
+		}
 		if err := clearLockout(ctx, tx, poolID, userKey); err != nil {
 			return err
 		}

@@ -45,6 +45,9 @@ type Config struct {
 	IssuerStyle string
 	// Registerer, when set, receives the engine's own metrics (KDF runs).
 	Registerer prometheus.Registerer
+	// SRPDefault says whether pools without the hashless:srp tag sign in with SRP (and so
+	// keep an SRP verifier for every password).
+	SRPDefault bool
 }
 
 // Service is the pool engine: every operation of the Cognito Identity Provider API that the
@@ -64,6 +67,7 @@ type Service struct {
 	// decodedPools holds decoded pools by ID (see decodePool).
 	decodedPools sync.Map
 	kdfGate      kdfGate
+	srpDefault   bool
 }
 
 // New builds a Service.
@@ -83,6 +87,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store:       cfg.Store,
 		sealer:      cfg.Sealer,
+		srpDefault:  cfg.SRPDefault,
 		kdf:         cfg.KDF,
 		clock:       cfg.Clock,
 		log:         cfg.Logger,

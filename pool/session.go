@@ -52,12 +52,8 @@ func (s *Service) openSession(raw, clientID, challenge string) (challengeSession
 // newSession registers and seals a session for a challenge; validity is the client's
 // AuthSessionValidity in minutes.
 func (s *Service) newSession(ctx context.Context, tx store.Tx, p poolView, c clientView, u store.User, challenge string) (string, error) {
-	minutes := int32(3)
-	if c.AuthSessionValidity != nil {
-		minutes = *c.AuthSessionValidity
-	}
 	cs := challengeSession{ID: randomString(alnum, 32), PoolID: p.rec.ID, ClientID: c.rec.ClientID, UsernameKey: u.UsernameKey,
-		Challenge: challenge, Expires: s.now().Add(time.Duration(minutes) * time.Minute)}
+		Challenge: challenge, Expires: s.now().Add(c.authSessionValidity())}
 	if err := tx.PutEphemeral(ctx, store.Ephemeral{PoolID: p.rec.ID, Namespace: nsSession, Key: cs.ID, ExpiresAt: cs.Expires}); err != nil {
 		return "", err
 	}
@@ -66,6 +62,16 @@ func (s *Service) newSession(ctx context.Context, tx store.Tx, p poolView, c cli
 		return "", err
 	}
 	return s.sealer.Seal(sessionPurpose, b), nil
+}
+
+// authSessionValidity is how long a challenge may wait for its answer: the client's
+// AuthSessionValidity minutes (3 by default).
+func (c clientView) authSessionValidity() time.Duration {
+	minutes := int32(3)
+	if c.AuthSessionValidity != nil {
+		minutes = *c.AuthSessionValidity
+	}
+	return time.Duration(minutes) * time.Minute
 }
 
 // consumeSession marks a session used; a second use, on any node, fails.

@@ -27,6 +27,8 @@ type userState struct {
 	TemporaryPasswordExpiresAt time.Time `json:"tmp_exp,omitzero"`
 	// SignedOutAt ends every token issued before it (global sign-out, disabling).
 	SignedOutAt time.Time `json:"signed_out,omitzero"`
+	// SRP is the sealed SRP verifier (see srp.go); empty when the user has none.
+	SRP string `json:"srp,omitempty"`
 }
 
 type userView struct {
@@ -386,6 +388,9 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 			CreatedAt: now, UpdatedAt: now,
 		}}
 		u.TemporaryPasswordExpiresAt = now.Add(time.Duration(*p.passwordPolicy().TemporaryPasswordValidityDays) * 24 * time.Hour)
+		if err := s.setPassword(p, &u, hash, password); err != nil {
+			return err
+		}
 		if err := checkRequired(p, u.rec); err != nil {
 			return err
 		}
@@ -462,7 +467,9 @@ func (s *Service) resendInvitation(ctx context.Context, in *AdminCreateUserInput
 			return newError(ExUnsupportedUserState, "Resend not possible. %s status is not FORCE_CHANGE_PASSWORD", u.rec.Username)
 		}
 		now := s.now()
-		u.rec.PasswordHash = hash
+		if err := s.setPassword(p, &u, hash, password); err != nil {
+			return err
+		}
 		u.rec.UpdatedAt = now
 		u.TemporaryPasswordExpiresAt = now.Add(time.Duration(*p.passwordPolicy().TemporaryPasswordValidityDays) * 24 * time.Hour)
 		if err := u.encode(); err != nil {
@@ -662,7 +669,9 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, _ Caller, in *AdminS
 		return nil, err
 	}
 	err = s.updateUser(ctx, "AdminSetUserPassword", in.UserPoolId, in.Username, func(tx store.Tx, p poolView, u *userView) error {
-		u.rec.PasswordHash = hash
+		if err := s.setPassword(p, u, hash, in.Password); err != nil {
+			return err
+		}
 		if in.Permanent {
 			u.rec.Status = StatusConfirmed
 			u.TemporaryPasswordExpiresAt = time.Time{}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,11 @@ func poolFlags(cfg *server.Config, stderr io.Writer) (*flag.FlagSet, *listFlag, 
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	fs.StringVar(logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolFunc("srp", "USER_SRP_AUTH in pools without the hashless:srp tag (true by default; false keeps no SRP verifiers, see README)", func(s string) error {
+		on, err := strconv.ParseBool(s)
+		cfg.DisableSRP = !on
+		return err
+	})
 	return fs, creds, logLevel
 }
 

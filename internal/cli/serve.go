@@ -416,6 +416,9 @@ func embeddedPool(ctx, bg context.Context, cfg serveConfig, st store.Settings, l
 		// The outbox is part of the mounted surface (reset codes for developers); it is only
 		// reachable where the surface is mounted, and off loopback only with the credential.
 		Outbox: true,
+		// Customers sign in through serve with a password; a verifier would only be a
+		// cheaper copy of it (see README on SRP).
+		DisableSRP: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening the embedded pool: %w", err)

@@ -3,7 +3,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -29,7 +31,8 @@ var encoding = base64.RawURLEncoding.Strict()
 
 // Sealer seals and opens values with one key. It is safe for concurrent use.
 type Sealer struct {
-	aead cipher.AEAD
+	aead   cipher.AEAD
+	macKey []byte
 }
 
 // New returns a Sealer for a KeySize-byte key.
@@ -47,7 +50,22 @@ func New(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
-	return &Sealer{aead: aead}, nil
+	// Tags get a key of their own, derived from the sealing key, so that no value is ever
+	// both encrypted and MACed under one key.
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("hashless seal: tag key"))
+	return &Sealer{aead: aead, macKey: mac.Sum(nil)}, nil
+}
+
+// Tag is a deterministic MAC of msg for purpose (32 bytes): for values that must be
+// unpredictable without the key yet the same every time, such as the stand-in salt of a
+// user who does not exist.
+func (s *Sealer) Tag(purpose string, msg []byte) []byte {
+	mac := hmac.New(sha256.New, s.macKey)
+	mac.Write([]byte(purpose))
+	mac.Write([]byte{0})
+	mac.Write(msg)
+	return mac.Sum(nil)
 }
 
 // Seal encrypts and authenticates plaintext for purpose. The result is URL-safe base64

@@ -65,6 +65,10 @@ type Config struct {
 	SignatureClock pool.Clock
 	// CleanupInterval is how often expired records are deleted; 0 means one minute.
 	CleanupInterval time.Duration
+	// DisableSRP turns USER_SRP_AUTH off in pools without the hashless:srp tag (the
+	// `--srp=false` of hashless pool; serve's embedded pool has it off, since its users sign in
+	// through serve with a password).
+	DisableSRP bool
 }
 
 // Server is an assembled pool.
@@ -207,7 +211,8 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		deliver = func(m pool.Outbound) { dispatcher.Enqueue(delivery.Message(m)) }
 	}
 	svc, err := pool.New(pool.Config{Store: st, Sealer: sealer, KDF: params, Clock: cfg.Clock, Logger: cfg.Logger,
-		PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle, Deliver: deliver, Registerer: cfg.Registry})
+		PublicURL: cfg.PublicURL, IssuerStyle: cfg.IssuerStyle, Deliver: deliver, Registerer: cfg.Registry,
+		SRPDefault: !cfg.DisableSRP})
 	if err != nil {
 		st.Close()
 		return nil, err
