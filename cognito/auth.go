@@ -97,6 +97,13 @@ func (c *Client) Login(ctx context.Context, username, password string) (*LoginRe
 	if ch.err != nil {
 		return nil, ch.err
 	}
+	if c.flow == UserSRPAuth || (c.flow == "" && !c.srpRefused.Load()) {
+		res, err := c.loginSRP(ctx, username, password)
+		if c.flow == UserSRPAuth || !srpUnavailable(err) {
+			return res, err
+		}
+		c.srpRefused.Store(true)
+	}
 	params := map[string]string{"USERNAME": username, "PASSWORD": password}
 	c.addSecretHash(params, username)
 	start := c.now()

@@ -175,8 +175,15 @@ func newFixture(t *testing.T, b *backend, o poolOptions) *fixture {
 
 // config is the fixture's cognito.Config, with credentials for the admin operations.
 func (f *fixture) config() cognito.Config {
-	return cognito.Config{UserPoolID: f.poolID, ClientID: f.clientID, ClientSecret: f.secret, Endpoint: f.b.url,
+	cfg := cognito.Config{UserPoolID: f.poolID, ClientID: f.clientID, ClientSecret: f.secret, Endpoint: f.b.url,
 		AccessKeyID: f.b.key, SecretAccessKey: f.b.secr, MaxAttempts: 1}
+	if f.b.moto() {
+		// moto's USER_SRP_AUTH is no SRP: its PASSWORD_VERIFIER has a random SRP_B and a UUID
+		// (not base64) as SECRET_BLOCK, and no signature is checked, so Login's default (SRP
+		// where offered) cannot run there.
+		cfg.LoginFlow = cognito.UserPasswordAuth
+	}
+	return cfg
 }
 
 func (f *fixture) client(t *testing.T, edit func(*cognito.Config)) *cognito.Client {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,6 +23,8 @@ type Client struct {
 	secret   string
 	flow     LoginFlow
 	now      func() time.Time
+	// srpRefused is set once the pool refused USER_SRP_AUTH to a client with no LoginFlow.
+	srpRefused atomic.Bool
 }
 
 // Region is the pool's region.

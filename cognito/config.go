@@ -27,6 +27,10 @@ const (
 	// with AWS credentials, for servers that keep sign-in behind IAM. The app client must
 	// allow ALLOW_ADMIN_USER_PASSWORD_AUTH.
 	AdminUserPasswordAuth LoginFlow = "ADMIN_USER_PASSWORD_AUTH"
+	// UserSRPAuth is InitiateAuth with USER_SRP_AUTH, answered with PASSWORD_VERIFIER: the
+	// password never leaves the process, only a proof of it. The app client must allow
+	// ALLOW_USER_SRP_AUTH.
+	UserSRPAuth LoginFlow = "USER_SRP_AUTH"
 )
 
 // Config says which pool and app client a Client talks to, and how.
@@ -59,7 +63,9 @@ type Config struct {
 	// in the same process. At most one of HTTPClient and Transport may be set.
 	Transport http.RoundTripper
 
-	// LoginFlow is Login's auth flow; empty means UserPasswordAuth.
+	// LoginFlow is Login's auth flow. Empty means UserSRPAuth where the pool and app client
+	// allow it, else UserPasswordAuth: the first Login tries SRP, and a pool that refuses the
+	// flow (InvalidParameterException) makes this client use passwords from then on.
 	LoginFlow LoginFlow
 
 	// MaxAttempts bounds attempts of a throttled request (TooManyRequestsException,
@@ -122,9 +128,9 @@ func (cfg *Config) validate() error {
 		bad("give HTTPClient or Transport, not both")
 	}
 	switch cfg.LoginFlow {
-	case "", UserPasswordAuth, AdminUserPasswordAuth:
+	case "", UserPasswordAuth, AdminUserPasswordAuth, UserSRPAuth:
 	default:
-		bad("LoginFlow %q is not %s or %s", cfg.LoginFlow, UserPasswordAuth, AdminUserPasswordAuth)
+		bad("LoginFlow %q is not %s, %s or %s", cfg.LoginFlow, UserPasswordAuth, AdminUserPasswordAuth, UserSRPAuth)
 	}
 	if cfg.MaxAttempts < 0 || cfg.MaxBackoff < 0 {
 		bad("MaxAttempts and MaxBackoff must not be negative")
@@ -140,9 +146,6 @@ func (cfg *Config) validate() error {
 func New(cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
-	}
-	if cfg.LoginFlow == "" {
-		cfg.LoginFlow = UserPasswordAuth
 	}
 	hc := httpClient(cfg)
 	var creds aws.CredentialsProvider

@@ -36,7 +36,7 @@ func TestConfigValidation(t *testing.T) {
 		"not an http":            func(c *cognito.Config) { c.Endpoint = "ftp://x" },
 		"go together":            func(c *cognito.Config) { c.AccessKeyID = "AKID" },
 		"not both":               func(c *cognito.Config) { c.HTTPClient = http.DefaultClient; c.Transport = http.DefaultTransport },
-		"LoginFlow":              func(c *cognito.Config) { c.LoginFlow = "USER_SRP_AUTH" },
+		"LoginFlow":              func(c *cognito.Config) { c.LoginFlow = "CUSTOM_AUTH" },
 		"must not be negative":   func(c *cognito.Config) { c.MaxAttempts = -1 },
 		"is not an app client s": func(c *cognito.Config) { c.ClientSecret = strings.Repeat("s", 65) },
 	}
