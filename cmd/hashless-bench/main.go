@@ -18,6 +18,10 @@
 // `hashless serve` (from -hashless-bin) itself on a fresh SQLite file and on a fresh
 // PostgreSQL database, measures the session check against a bare net/http handler (this
 // binary in -bare-handler mode, a process of its own) and the login against the bare KDF.
+// Then the lazy migration of legacy password hashes on the same databases: `hashless
+// customers import` of -import-rows legacy customers against a bare database/sql insert
+// loop, and -first-logins first logins on serve, each migrating a customer, against the
+// bare legacy verify plus pool KDF work of one migration (-serve-scenarios picks groups).
 //
 // Helper modes for scripts: -free-port prints a free loopback port; -wait URL waits until
 // something answers HTTP there.
@@ -100,6 +104,12 @@ type options struct {
 	serveSessions  int
 	serveKDF       string
 	bareHandler    string
+	serveGroups    string
+	importRows     int
+	firstLogins    int
+	firstLoginC    int
+	legacySpec     string
+	legacyScrypt   scryptParams
 }
 
 func main() {
@@ -143,6 +153,11 @@ func run(args []string) int {
 	fs.IntVar(&o.serveCustomers, "serve-customers", 100, "customers registered for the serve session check")
 	fs.IntVar(&o.serveSessions, "serve-sessions", 1000, "sessions opened among them (half cookie, half bearer); the session check rotates among them")
 	fs.StringVar(&o.serveKDF, "serve-kdf", "argon2id:m=64,t=1,p=1", "serve's --kdf while the session check is set up and measured (it runs no KDF; login always uses the default)")
+	fs.StringVar(&o.serveGroups, "serve-scenarios", strings.Join(serveGroups, ","), "comma-separated groups of serve scenarios to run: auth (session check and login), import (hashless customers import of legacy customers), first-login (first logins that migrate legacy hashes)")
+	fs.IntVar(&o.importRows, "import-rows", 100_000, "legacy customers in the import scenario's file (0: skip it)")
+	fs.IntVar(&o.firstLogins, "first-logins", 10_000, "legacy customers of the first-login scenario, each signing in once (0: skip it)")
+	fs.IntVar(&o.firstLoginC, "first-login-c", 64, "concurrent first logins")
+	fs.StringVar(&o.legacySpec, "legacy-scrypt", medusaScrypt.LogNRP(), "logN,r,p of the legacy scrypt-kdf hashes (Medusa v2's default: 15,8,1; Medusa v1 used 1,1,1)")
 	fs.StringVar(&o.bareHandler, "bare-handler", "", "helper mode: serve the bare net/http handler on this 127.0.0.1 address (the serve scenarios start it)")
 	fs.StringVar(&o.renderPath, "render", "", "render mode: the results JSON to turn into tables")
 	fs.StringVar(&o.docPath, "doc", "BENCHMARKS.md", "render mode: the document whose generated section is replaced (- prints the section)")

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashless/hashless/legacyhash"
 )
 
 func TestPercentile(t *testing.T) {
@@ -165,5 +167,113 @@ func TestFmtAgainst(t *testing.T) {
 		if got := fmtAgainst(c.f, c.target); got != c.want {
 			t.Errorf("fmtAgainst(%v, %v) = %q, want %q", c.f, c.target, got, c.want)
 		}
+	}
+}
+
+func TestRenderMigration(t *testing.T) {
+	pct := func(f float64) *float64 { return &f }
+	res := &Results{
+		Generated: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
+		Machine:   Machine{NProc: 2, CPUModel: "Test CPU", GoVersion: "go1.26", OSArch: "linux/amd64"},
+		Settings:  Settings{Concurrency: 8, DurationSec: 10, WarmupSec: 2, MaxOtherCPUPct: 25},
+		Serve: &ServeResults{
+			BareStatus: "not run",
+			Import: &ImportResults{Rows: 100000, HashFormat: "scrypt-kdf logN=15,r=8,p=1", DistinctHashes: 8, FileBytes: 35_000_000,
+				Command: "hashless customers import FILE --db <fresh>", Transactions: "commits each row",
+				Backends: []*ImportBackend{
+					{Name: "sqlite", Status: "ok",
+						BareInsert: &ImportRun{Rows: 100000, Seconds: 8, RowsPerSec: 12500, CPUSec: pct(7)},
+						BareLookup: &ImportRun{Rows: 100000, Seconds: 2, RowsPerSec: 50000, CPUSec: pct(1.6), OtherCPUPct: pct(60), Attempts: 2},
+						Import:     &ImportRun{Rows: 100000, Seconds: 20, InnerSeconds: 19.5, RowsPerSec: 5000, Imported: 100000, CPUSec: pct(18), OtherCPUPct: pct(3)},
+						Rerun:      &ImportRun{Rows: 100000, Seconds: 5, RowsPerSec: 20000, Skipped: 100000, CPUSec: pct(4.5)}},
+					{Name: "postgres", Status: "failed", Reason: "run 2: the re-run imported 3",
+						BareInsert: &ImportRun{Rows: 100000, Seconds: 25, RowsPerSec: 4000, CPUSec: pct(5), DBCPUSec: pct(10)},
+						Import:     &ImportRun{Rows: 100000, Seconds: 40, RowsPerSec: 2500, Imported: 100000, CPUSec: pct(10), DBCPUSec: pct(20)}},
+				}},
+			FirstLogins: &FirstLoginResults{Customers: 10000, Concurrency: 64, HashFormat: "scrypt-kdf logN=15,r=8,p=1", GenSeconds: 380, GenWorkers: 2,
+				PoolKDF: defaultKDFSpec(), Command: "hashless serve --addr 127.0.0.1:0", KDFHashes: 2, KDFVerifies: 1,
+				Backends: []*FirstLoginBackend{
+					{Name: "sqlite", Status: "ok", ImportSeconds: 2,
+						Result:  &Result{Scenario: scFirstLogin, Concurrency: 64, Requests: 10000, Seconds: 1000, OpsPerSec: 10, P50Ms: 6000, P99Ms: 9000, ClientCPUPct: 1, ServerCPUPct: pct(190), OtherCPUPct: pct(2)},
+						KDFRuns: map[string]int64{"hash": 20000, "verify": 10000}, KDFRunsPerLogin: pct(3),
+						Bare:          []KDFResult{{OpsPerSec: 12, Params: "scrypt-kdf verify + 2 × argon2id hash + 1 × argon2id verify", Workers: 2}, {OpsPerSec: 13, Workers: 2}},
+						BareOpsPerSec: pct(12.5), After: &MigrationCounts{Total: 10000, Migrated: 10000}, PeakRSSMB: 2400},
+					{Name: "postgres", Status: "failed", Reason: "after the first logins GET /admin/migration counts 300 legacy",
+						Result:  &Result{Scenario: scFirstLogin, Concurrency: 64, Requests: 10000, Errors: 300, ErrorKinds: map[string]int{"HTTP 503 unavailable": 300}, ErrorSample: "HTTP 503 unavailable: try again", Seconds: 1000, OpsPerSec: 9.7, P99Ms: 14000},
+						KDFRuns: map[string]int64{"hash": 20000, "verify": 9800}, KDFRunsPerLogin: pct(3.072),
+						BareOpsPerSec: pct(12), After: &MigrationCounts{Total: 10000, Legacy: 300, Migrated: 9700}},
+				}},
+		},
+	}
+	out := render(res)
+	for _, want := range []string{
+		"### hashless serve: lazy migration of legacy password hashes",
+		"#### Import, 100,000 legacy customers",
+		"| SQLite | bare INSERT loop | 12,500 | 8.00 |  |  | 70.0 |  |",
+		"| SQLite | import (100,000 new) | 5,000 | 20.0 | 12,500 | 0.40 | 180 | 3 |",
+		"| SQLite | re-run (100,000 unchanged) | 20,000 | 5.00 | 50,000 | 0.40 | 45.0 |  |",
+		"| PostgreSQL | import (100,000 new) | 2,500 | 40.0 | 4,000 | 0.62 | 300 |  |",
+		"import on PostgreSQL: run 2: the re-run imported 3",
+		"19.5 s of 20.0 s on SQLite",
+		"| SQLite | bare read-by-ID loop | 50,000 [",
+		"other processes took 60% of a core during this run (the least disturbed of 2 runs), so its rate is too low.",
+		"#### First logins, 10,000 legacy customers, 64 concurrent",
+		"**12.0 to 13.0 migrations/s**",
+		"| SQLite | 10.0 | 6,000 | 9,000 | 3.00 (hash 2.00, verify 1.00) | 12.5 | 0.80 | 10,000 | 1 / 190 / — / 2 | 2,400 |",
+		"| PostgreSQL | errors [",
+		"9,700 (300 legacy)",
+		"serve made 3.07 pool KDF runs per successful login, the code 3",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered section lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "### hashless serve: session check and login") {
+		t.Errorf("a run of the migration scenarios alone rendered the session-check section:\n%s", out)
+	}
+	got := serveFailures(res.Serve)
+	if len(got) != 2 || !strings.Contains(got[0], "import postgres") || !strings.Contains(got[1], "first-login postgres") {
+		t.Errorf("serveFailures = %q, want the failed import and first logins on PostgreSQL", got)
+	}
+}
+
+func TestScryptKDFHash(t *testing.T) {
+	p, err := parseScryptParams("4,2,1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := legacyCustomers(t.Context(), 5, "t", p, true, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := legacyhash.NewScryptKDF(legacyhash.Limits{})
+	for _, c := range cs {
+		if !v.Match(c.hash) {
+			t.Fatalf("%q is not a scrypt-kdf hash", c.hash)
+		}
+		if res, err := v.Verify(c.password, c.hash); err != nil || !res.OK {
+			t.Errorf("the hash of %s does not verify its password: %v", c.id, err)
+		}
+		if res, _ := v.Verify(c.password+"x", c.hash); res.OK {
+			t.Errorf("the hash of %s verifies a wrong password", c.id)
+		}
+	}
+	if cs[0].hash == cs[1].hash || cs[0].password == cs[1].password {
+		t.Error("distinct customers share a password or hash")
+	}
+	shared, err := legacyCustomers(t.Context(), 20, "s", p, false, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shared[0].hash != shared[8].hash || shared[0].password != shared[8].password {
+		t.Error("without distinct, customers 0 and 8 should share a hash and its password")
+	}
+	for _, bad := range []string{"15,8", "0,1,1", "21,8,1", "a,b,c"} {
+		if _, err := parseScryptParams(bad); err == nil {
+			t.Errorf("parseScryptParams(%q) accepted it", bad)
+		}
+	}
+	if _, err := parseGroups("auth,bogus"); err == nil {
+		t.Error("parseGroups accepted an unknown group")
 	}
 }

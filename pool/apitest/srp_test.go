@@ -170,11 +170,15 @@ func TestSRPRefusals(t *testing.T) {
 		s := newSRPSetup(t, p)
 		now := time.Now().UTC()
 		bends := map[string]func(r map[string]string){
-			"wrong signature":     func(r map[string]string) { r["PASSWORD_CLAIM_SIGNATURE"] = base64.StdEncoding.EncodeToString(make([]byte, 32)) },
-			"signature not b64":   func(r map[string]string) { r["PASSWORD_CLAIM_SIGNATURE"] = "%%%" },
-			"timestamp changed":   func(r map[string]string) { r["TIMESTAMP"] = srp.FormatTimestamp(now.Add(time.Second)) },
-			"other username":      func(r map[string]string) { r["USERNAME"] = "quinn@example.com" },
-			"tampered block":      func(r map[string]string) { r["PASSWORD_CLAIM_SECRET_BLOCK"] = flipLastChar(r["PASSWORD_CLAIM_SECRET_BLOCK"]) },
+			"wrong signature": func(r map[string]string) {
+				r["PASSWORD_CLAIM_SIGNATURE"] = base64.StdEncoding.EncodeToString(make([]byte, 32))
+			},
+			"signature not b64": func(r map[string]string) { r["PASSWORD_CLAIM_SIGNATURE"] = "%%%" },
+			"timestamp changed": func(r map[string]string) { r["TIMESTAMP"] = srp.FormatTimestamp(now.Add(time.Second)) },
+			"other username":    func(r map[string]string) { r["USERNAME"] = "quinn@example.com" },
+			"tampered block": func(r map[string]string) {
+				r["PASSWORD_CLAIM_SECRET_BLOCK"] = flipLastChar(r["PASSWORD_CLAIM_SECRET_BLOCK"])
+			},
 			"block not b64":       func(r map[string]string) { r["PASSWORD_CLAIM_SECRET_BLOCK"] = "not-base64!" },
 			"timestamp not valid": func(r map[string]string) { r["TIMESTAMP"] = now.Format(time.RFC3339) },
 		}
