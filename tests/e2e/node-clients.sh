@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test: the JavaScript Cognito clients (amazon-cognito-identity-js for password
 # sign-in, aws-jwt-verify for the tokens) against a `hashless pool` that this script starts on a
-# free loopback port with an in-memory store. The Node side is tests/node/password-flows.mjs
+# free loopback port with an in-memory store. The Node side is tests/node/password-flows.mjs,
+# tests/node/srp-flows.mjs (SRP, the libraries' default) and tests/node/srp-edge-vectors.mjs
 # (and tests/node/verifier-selftest.mjs, which needs no server); the pool, app client and users
 # are made here with the AWS CLI.
 #
@@ -217,6 +218,14 @@ main() {
 		ENDPOINT="$ENDPOINT" POOL_ID="$POOL_ID" CLIENT_ID="$client_id" ISSUER="$ENDPOINT/$POOL_ID" \
 		TEST_USERNAME="$USER1" TEST_EMAIL="$USER1_EMAIL" TEMP_PASSWORD="$TEMP_PASSWORD" \
 		NEW_PASSWORD="$NEW_PASSWORD" WEAK_USERNAME="$USER2" WEAK_PASSWORD="$WEAK_PASSWORD"
+
+	# SRP, the library's default flow, in a pool of its own: random users and passwords,
+	# newPasswordRequired after SRP, the lockout.
+	run_node "srp-flows.mjs" srp-flows.mjs \
+		ENDPOINT="$ENDPOINT" ACCESS_KEY="$ACCESS_KEY" SECRET_KEY="$SECRET_KEY" SRP_USERS="${SRP_USERS:-300}"
+
+	# The SRP edge vectors of package srp still agree with the official client.
+	run_node "srp-edge-vectors.mjs (check)" srp-edge-vectors.mjs CHECK=1
 
 	# --- what the sign-ins left behind, seen by the admin API ---
 	cog admin-get-user --user-pool-id "$POOL_ID" --username "$USER1"

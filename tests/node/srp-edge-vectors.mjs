@@ -3,7 +3,7 @@
 // srp/testdata/edge-vectors.json: A, the derived key and PASSWORD_CLAIM_SIGNATURE. The Go
 // package's tests check that the server side derives the same key from A.
 //
-//   node tests/node/srp-edge-vectors.mjs [--check]
+//   node tests/node/srp-edge-vectors.mjs [--check]   (or CHECK=1)
 //
 // With --check it compares with the committed file instead of writing it, and exits 1 on a
 // difference.
@@ -45,7 +45,7 @@ for (const input of inputs) {
 
 const out = JSON.stringify({ generator: 'amazon-cognito-identity-js AuthenticationHelper', vectors }, null, 2) + '\n';
 const path = join(root, 'srp/testdata/edge-vectors.json');
-if (process.argv.includes('--check')) {
+if (process.argv.includes('--check') || process.env.CHECK === '1') {
 	const committed = readFileSync(path, 'utf8');
 	if (committed !== out) {
 		console.error('srp edge vectors differ from what the official client computes now');
