@@ -342,6 +342,11 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 	if u.rec.PasswordHash == "" {
 		s.dummyVerify(ctx, password)
 	} else if ok, err = s.verifyPassword(ctx, password, u.rec.PasswordHash); err != nil {
+		if ctx.Err() != nil {
+			// The request gave up waiting for a free core: no attempt was made, so none
+			// counts toward the lockout.
+			return nil, s.storeError(ctx, "InitiateAuth", err)
+		}
 		s.log.ErrorContext(ctx, "stored password hash is malformed", "pool", req.pool.rec.ID, "sub", u.rec.Sub)
 		ok = false
 	}

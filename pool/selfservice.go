@@ -831,6 +831,9 @@ func (s *Service) ChangePassword(ctx context.Context, _ Caller, in *ChangePasswo
 	if a.user.rec.PasswordHash == "" {
 		s.dummyVerify(ctx, in.PreviousPassword)
 	} else if ok, err = s.verifyPassword(ctx, in.PreviousPassword, a.user.rec.PasswordHash); err != nil {
+		if ctx.Err() != nil {
+			return nil, s.storeError(ctx, op, err) // no attempt was made (see passwordAuth)
+		}
 		s.log.ErrorContext(ctx, "stored password hash is malformed", "pool", poolID, "sub", a.user.rec.Sub)
 		ok = false
 	}

@@ -76,7 +76,7 @@ func verifierPurpose(poolID, usernameKey string) string {
 func (s *Service) setPassword(p poolView, u *userView, hash, password string) error {
 	u.rec.PasswordHash = hash
 	u.SRP = ""
-	if !s.srpEnabled(p) {
+	if hash == "" || !s.srpEnabled(p) {
 		return nil
 	}
 	sealed, err := s.sealVerifier(p, u.rec, password)

@@ -360,9 +360,16 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	password, hash, err := s.hashForPool(ctx, "AdminCreateUser", in.UserPoolId, in.TemporaryPassword, true)
-	if err != nil {
-		return nil, err
+	// A temporary password generated and never sent (SUPPRESS) is known to no one and can
+	// never be used; hashing it would cost a KDF run for nothing (one in three of every
+	// migration's), so such a user gets no password at all, which signs in the same: never.
+	var password, hash string
+	var err error
+	if in.TemporaryPassword != "" || in.MessageAction != "SUPPRESS" {
+		password, hash, err = s.hashForPool(ctx, "AdminCreateUser", in.UserPoolId, in.TemporaryPassword, true)
+		if err != nil {
+			return nil, err
+		}
 	}
 	if in.MessageAction == "RESEND" {
 		return s.resendInvitation(ctx, in, password, hash)

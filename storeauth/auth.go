@@ -113,7 +113,11 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 // wrong password counts towards the pool's lockout like a failed sign-in.
 func (s *Service) provePassword(ctx context.Context, c store.Customer, password string) error {
 	if c.PasswordHash != "" {
-		if s.legacyCheck(c, password) {
+		ok, err := s.legacyCheck(ctx, c, password)
+		if err != nil {
+			return err
+		}
+		if ok {
 			return nil
 		}
 		// As at sign-in, the pool may hold the password already (a reset that did not get

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -31,18 +32,43 @@ import (
 // is bounded by the call timeout.
 func (s *Service) credentialLease() time.Duration { return 4*s.cfg.PoolTimeout + 5*time.Second }
 
+// Legacy hashes are slow and often memory-hard (Medusa's scrypt takes 32 MiB a check), and
+// a burst of first sign-ins would otherwise run them all at once: no more throughput on a
+// fixed number of cores, only memory enough to kill the process, and pool calls starved
+// past their time limit. So at most one legacy check per core runs at a time, as the pool
+// does for its own KDF, and the rest queue for as long as their request may wait.
+type legacyGate chan struct{}
+
+func newLegacyGate() legacyGate { return make(legacyGate, max(1, runtime.GOMAXPROCS(0))) }
+
+func (g legacyGate) enter(ctx context.Context) error {
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &Error{Type: TypeUnavailable, Message: "The service is busy; try again.", Err: ctx.Err()}
+	}
+}
+
+func (g legacyGate) leave() { <-g }
+
 // legacyCheck verifies password against c's legacy hash. A hash that cannot be read counts
-// as a mismatch and is logged, never shown.
-func (s *Service) legacyCheck(c store.Customer, password string) bool {
+// as a mismatch and is logged, never shown. The error is only the wait for a free core
+// running out.
+func (s *Service) legacyCheck(ctx context.Context, c store.Customer, password string) (bool, error) {
+	if err := s.legacyGate.enter(ctx); err != nil {
+		return false, err
+	}
+	defer s.legacyGate.leave()
 	res, err := s.legacy.Verify(password, c.PasswordHash)
 	if err != nil {
 		s.log.Error("legacy password hash unusable", "customer", c.ID, "err", err)
-		return false
+		return false, nil
 	}
 	if res.OK && res.Has(legacyhash.NoteTruncated72) {
 		s.log.Warn("legacy bcrypt hash compared the first 72 bytes of a longer password; the pool gets all of it", "customer", c.ID)
 	}
-	return res.OK
+	return res.OK, nil
 }
 
 // decoyLegacy spends what a legacy check of a wrong password costs, on failures that had
@@ -54,6 +80,10 @@ func (s *Service) decoyLegacy(ctx context.Context, password string) {
 	if hash == "" {
 		return
 	}
+	if s.legacyGate.enter(ctx) != nil {
+		return
+	}
+	defer s.legacyGate.leave()
 	s.metrics.legacyChecks.WithLabelValues("decoy").Inc()
 	_, _ = s.legacy.Verify(password, hash)
 }
@@ -89,7 +119,11 @@ func (s *Service) sampleLegacyHash(ctx context.Context) string {
 // legacyLogin signs in a customer whose row still holds a legacy hash.
 func (s *Service) legacyLogin(ctx context.Context, c store.Customer, password string) (store.Customer, bool, error) {
 	s.metrics.legacyChecks.WithLabelValues("real").Inc()
-	if !s.legacyCheck(c, password) {
+	ok, err := s.legacyCheck(ctx, c, password)
+	if err != nil {
+		return store.Customer{}, false, err
+	}
+	if !ok {
 		// The pool may hold the password already: a reset that finished in the pool but
 		// stopped before erasing the hash. The pool proving it is what migration needs.
 		pctx, cancel := s.poolCtx(ctx)
@@ -156,22 +190,28 @@ func (s *Service) migrate(ctx context.Context, c store.Customer, password string
 
 // movePassword runs steps 2–4: ensure the user, set the password, prove it. A policy
 // refusal comes back as the pool's ErrPasswordPolicy (or ErrPoolInvalid) error.
+//
+// Each step gets the whole call timeout of its own (the lease allows for that): each waits
+// for a free core in the pool's KDF gate, and under a burst of first sign-ins one shared
+// budget ran out in the last step, failing migrations that were nearly done.
 func (s *Service) movePassword(ctx context.Context, c store.Customer, password string) error {
-	ctx, cancel := s.detached(ctx)
-	defer cancel()
-	s.fault("migrate.before_pool_user")
-	if err := s.pool.EnsureUser(ctx, c.ID, c.Email); err != nil {
+	step := func(call func(context.Context) error) error {
+		sctx, cancel := s.detached(ctx)
+		defer cancel()
+		err := call(sctx)
 		s.notePool(err)
+		return err
+	}
+	s.fault("migrate.before_pool_user")
+	if err := step(func(ctx context.Context) error { return s.pool.EnsureUser(ctx, c.ID, c.Email) }); err != nil {
 		return err
 	}
 	s.fault("migrate.after_pool_user")
-	if err := s.pool.SetPassword(ctx, c.ID, password); err != nil {
-		s.notePool(err)
+	if err := step(func(ctx context.Context) error { return s.pool.SetPassword(ctx, c.ID, password) }); err != nil {
 		return err
 	}
 	s.fault("migrate.after_set_password")
-	err := s.pool.Authenticate(ctx, c.ID, password)
-	s.notePool(err)
+	err := step(func(ctx context.Context) error { return s.pool.Authenticate(ctx, c.ID, password) })
 	if err != nil {
 		// The pool does not accept what it was just given: keep the hash, fail closed. The
 		// cause is kept for the log only: a refusal here is no wrong password (the legacy

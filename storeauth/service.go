@@ -72,6 +72,8 @@ type Service struct {
 
 	legacy *legacyhash.Registry
 	sample legacySample
+	// legacyGate lets one legacy hash check per core run at a time (see migration.go).
+	legacyGate legacyGate
 
 	emailThrottle *throttle
 	ipThrottle    *throttle
@@ -122,7 +124,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		customers: cfg.Customers, sessions: cfg.Sessions, pool: cfg.Pool,
-		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer), legacy: cfg.Legacy,
+		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer), legacy: cfg.Legacy, legacyGate: newLegacyGate(),
 		emailThrottle: newThrottle(5, 15*time.Minute),
 		ipThrottle:    newThrottle(50, 15*time.Minute),
 	}, nil
