@@ -363,15 +363,12 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 	return s.passwordProved(ctx, req, u, failures)
 }
 
-// passwordProved finishes a sign-in whose password was right (by the KDF hash or by SRP):
-// the lockout count is cleared, then the user's state decides between tokens, a challenge
-// and an error.
+// passwordProved goes on with a sign-in whose password was right (by the KDF hash or by
+// SRP): the user's state decides between tokens, a challenge and an error. The lockout count
+// is cleared only once nothing but a new password stands between the user and the tokens:
+// with a second factor pending, a password known to an attacker must not wipe the count of
+// the codes they guessed.
 func (s *Service) passwordProved(ctx context.Context, req authRequest, u userView, failures lockout) (*AuthOutput, error) {
-	if failures.Failures > 0 {
-		if err := s.clearFailures(ctx, req.pool.rec.ID, u.rec.UsernameKey); err != nil {
-			return nil, s.storeError(ctx, "InitiateAuth", err)
-		}
-	}
 	if !u.rec.Enabled {
 		return nil, newError(ExNotAuthorized, "User is disabled.")
 	}
@@ -387,9 +384,35 @@ func (s *Service) passwordProved(ctx context.Context, req authRequest, u userVie
 		if !u.TemporaryPasswordExpiresAt.IsZero() && !s.now().Before(u.TemporaryPasswordExpiresAt) {
 			return nil, newError(ExNotAuthorized, "Temporary password has expired and must be reset by an administrator.")
 		}
+		if err := s.clearLockoutCount(ctx, u, failures); err != nil {
+			return nil, err
+		}
 		return s.newPasswordChallenge(ctx, req, u)
 	}
+	return s.afterFirstFactor(ctx, req, u, failures)
+}
+
+// afterFirstFactor signs in a user whose password is proved and whose account may sign in,
+// or asks for the second factor the pool and user call for.
+func (s *Service) afterFirstFactor(ctx context.Context, req authRequest, u userView, failures lockout) (*AuthOutput, error) {
+	out, needed, err := s.secondFactor(ctx, req, u)
+	if err != nil || needed {
+		return out, err
+	}
+	if err := s.clearLockoutCount(ctx, u, failures); err != nil {
+		return nil, err
+	}
 	return s.signIn(ctx, req, u.rec, s.now())
+}
+
+func (s *Service) clearLockoutCount(ctx context.Context, u userView, failures lockout) error {
+	if failures.Failures == 0 {
+		return nil
+	}
+	if err := s.clearFailures(ctx, u.rec.PoolID, u.rec.UsernameKey); err != nil {
+		return s.storeError(ctx, "InitiateAuth", err)
+	}
+	return nil
 }
 
 func (s *Service) newPasswordChallenge(ctx context.Context, req authRequest, u userView) (*AuthOutput, error) {
@@ -460,6 +483,12 @@ func (s *Service) respond(ctx context.Context, req authRequest, in *RespondToAut
 	switch in.ChallengeName {
 	case ChallengePasswordVerifier:
 		return s.srpVerify(ctx, req, in)
+	case ChallengeSMSMFA, ChallengeEmailOTP, ChallengeSoftwareTokenMFA:
+		return s.respondMFA(ctx, req, in)
+	case ChallengeSelectMFAType:
+		return s.respondSelectMFA(ctx, req, in)
+	case ChallengeMFASetup:
+		return s.respondMFASetup(ctx, req, in)
 	case ChallengeNewPasswordRequired:
 		return s.respondNewPassword(ctx, req, in)
 	default:
@@ -550,5 +579,9 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 	if err != nil {
 		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
 	}
-	return s.signIn(ctx, req, user, s.now())
+	u, err := decodeUser(user)
+	if err != nil {
+		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
+	}
+	return s.afterFirstFactor(ctx, req, u, lockout{})
 }

@@ -341,7 +341,8 @@ func (s *Service) GetUser(ctx context.Context, _ Caller, in *AccessTokenInput) (
 	if err != nil {
 		return nil, err
 	}
-	return &GetUserOutput{Username: a.user.rec.Username, UserAttributes: visibleAttributes(a.user.rec, nil)}, nil
+	return &GetUserOutput{Username: a.user.rec.Username, UserAttributes: visibleAttributes(a.user.rec, nil),
+		MFAOptions: a.user.mfaOptions(), PreferredMfaSetting: a.user.MFA.Preferred, UserMFASettingList: a.user.mfaSettingList()}, nil
 }
 
 // signOut ends every session of a user: refresh tokens issued until now stop working and

@@ -63,6 +63,10 @@ type PoolSettings struct {
 	UsernameAttributes    []string               `json:"UsernameAttributes,omitempty"`
 	UsernameConfiguration *UsernameConfiguration `json:"UsernameConfiguration,omitempty"`
 	Region                string                 `json:"Region"`
+	// The factors SetUserPoolMfaConfig configures (see mfa.go).
+	SoftwareTokenMfa *SoftwareTokenMfaConfigType `json:"SoftwareTokenMfaConfiguration,omitempty"`
+	SmsMfa           *SmsMfaConfigType           `json:"SmsMfaConfiguration,omitempty"`
+	EmailMfa         *EmailMfaConfigType         `json:"EmailMfaConfiguration,omitempty"`
 }
 
 // poolView is a decoded pool: the record plus its settings and signing keys.

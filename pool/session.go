@@ -40,7 +40,9 @@ func (s *Service) openSession(raw, clientID, challenge string) (challengeSession
 	if err != nil || json.Unmarshal(b, &cs) != nil {
 		return challengeSession{}, newError(ExNotAuthorized, "Invalid session for the user.")
 	}
-	if cs.ClientID != clientID || cs.Challenge != challenge {
+	// An empty clientID is for the calls that name no client (AssociateSoftwareToken and
+	// VerifySoftwareToken with a session).
+	if (clientID != "" && cs.ClientID != clientID) || cs.Challenge != challenge {
 		return challengeSession{}, newError(ExNotAuthorized, "Invalid session for the user.")
 	}
 	if !s.now().Before(cs.Expires) {
@@ -52,9 +54,13 @@ func (s *Service) openSession(raw, clientID, challenge string) (challengeSession
 // newSession registers and seals a session for a challenge; validity is the client's
 // AuthSessionValidity in minutes.
 func (s *Service) newSession(ctx context.Context, tx store.Tx, p poolView, c clientView, u store.User, challenge string) (string, error) {
-	cs := challengeSession{ID: randomString(alnum, 32), PoolID: p.rec.ID, ClientID: c.rec.ClientID, UsernameKey: u.UsernameKey,
-		Challenge: challenge, Expires: s.now().Add(c.authSessionValidity())}
-	if err := tx.PutEphemeral(ctx, store.Ephemeral{PoolID: p.rec.ID, Namespace: nsSession, Key: cs.ID, ExpiresAt: cs.Expires}); err != nil {
+	sealed, _, err := s.newSessionWithID(ctx, tx, p, c, u, challenge)
+	return sealed, err
+}
+
+// registerSession stores cs (so it can be used once) and seals it for the client.
+func (s *Service) registerSession(ctx context.Context, tx store.Tx, cs challengeSession) (string, error) {
+	if err := tx.PutEphemeral(ctx, store.Ephemeral{PoolID: cs.PoolID, Namespace: nsSession, Key: cs.ID, ExpiresAt: cs.Expires}); err != nil {
 		return "", err
 	}
 	b, err := json.Marshal(cs)

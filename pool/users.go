@@ -29,6 +29,8 @@ type userState struct {
 	SignedOutAt time.Time `json:"signed_out,omitzero"`
 	// SRP is the sealed SRP verifier (see srp.go); empty when the user has none.
 	SRP string `json:"srp,omitempty"`
+	// MFA is the user's second factors (see mfa.go).
+	MFA userMFA `json:"mfa,omitzero"`
 }
 
 type userView struct {
@@ -537,7 +539,8 @@ func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput
 		}
 		out = AdminGetUserOutput{Username: u.rec.Username, UserAttributes: visibleAttributes(u.rec, nil),
 			UserCreateDate: ts(u.rec.CreatedAt), UserLastModifiedDate: ts(u.rec.UpdatedAt),
-			Enabled: u.rec.Enabled, UserStatus: u.rec.Status}
+			Enabled: u.rec.Enabled, UserStatus: u.rec.Status,
+			MFAOptions: u.mfaOptions(), PreferredMfaSetting: u.MFA.Preferred, UserMFASettingList: u.mfaSettingList()}
 		return nil
 	})
 	if err != nil {

@@ -74,6 +74,14 @@ func TestEveryOperationHasAnErrorCase(t *testing.T) {
 		"DeleteUser":                       {`{"AccessToken":"not.a.token"}`, "NotAuthorizedException"},
 		"GetUserAttributeVerificationCode": {`{"AccessToken":"","AttributeName":"email"}`, "InvalidParameterException"},
 		"VerifyUserAttribute":              {`{"AccessToken":"not.a.token","AttributeName":"email","Code":"123456"}`, "NotAuthorizedException"},
+		"SetUserPoolMfaConfig":             {`{` + missing + `,"MfaConfiguration":"OPTIONAL"}`, "ResourceNotFoundException"},
+		"GetUserPoolMfaConfig":             {`{` + missing + `}`, "ResourceNotFoundException"},
+		"AdminSetUserMFAPreference":        {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminSetUserSettings":             {`{` + missing + `,"Username":"u","MFAOptions":[]}`, "ResourceNotFoundException"},
+		"SetUserMFAPreference":             {`{"AccessToken":"not.a.token"}`, "NotAuthorizedException"},
+		"SetUserSettings":                  {`{"AccessToken":"not.a.token","MFAOptions":[]}`, "NotAuthorizedException"},
+		"AssociateSoftwareToken":           {`{"Session":"not-a-session"}`, "NotAuthorizedException"},
+		"VerifySoftwareToken":              {`{"AccessToken":"not.a.token","UserCode":"12"}`, "InvalidParameterException"},
 	}
 	for _, op := range p.Server.Operations() {
 		tc, ok := cases[op]

@@ -59,6 +59,15 @@ func operations(s *pool.Service) map[string]operation {
 		"AdminUserGlobalSignOut":      admin(s.AdminUserGlobalSignOut),
 		"RevokeToken":                 bind(false, s.RevokeToken),
 
+		"SetUserPoolMfaConfig":      admin(s.SetUserPoolMfaConfig),
+		"GetUserPoolMfaConfig":      admin(s.GetUserPoolMfaConfig),
+		"AdminSetUserMFAPreference": admin(s.AdminSetUserMFAPreference),
+		"AdminSetUserSettings":      admin(s.AdminSetUserSettings),
+		"SetUserMFAPreference":      bind(false, s.SetUserMFAPreference),
+		"SetUserSettings":           bind(false, s.SetUserSettings),
+		"AssociateSoftwareToken":    bind(false, s.AssociateSoftwareToken),
+		"VerifySoftwareToken":       bind(false, s.VerifySoftwareToken),
+
 		"SignUp":                           bind(false, s.SignUp),
 		"ConfirmSignUp":                    bind(false, s.ConfirmSignUp),
 		"ResendConfirmationCode":           bind(false, s.ResendConfirmationCode),
