@@ -36,6 +36,8 @@ type AuthenticationResult struct {
 	TokenType    string `json:"TokenType,omitempty"`
 	RefreshToken string `json:"RefreshToken,omitempty"`
 	IdToken      string `json:"IdToken,omitempty"`
+	// NewDeviceMetadata names a new device, in pools that track devices.
+	NewDeviceMetadata *NewDeviceMetadata `json:"NewDeviceMetadata,omitempty"`
 }
 
 // AuthOutput is the shape shared by the four sign-in operations' outputs.
@@ -76,6 +78,11 @@ type authRequest struct {
 	admin  bool
 	pool   poolView
 	client clientView
+	// requestedDevice is the DEVICE_KEY the client named; deviceKey the device this sign-in
+	// is bound to (proved, or just issued), which the access token names.
+	requestedDevice string
+	deviceKey       string
+	deviceProved    bool
 }
 
 func checkAuthParameters(v *validator, params map[string]string) {
@@ -189,6 +196,7 @@ func (s *Service) AdminInitiateAuth(ctx context.Context, _ Caller, in *AdminInit
 
 func (s *Service) initiate(ctx context.Context, req authRequest, in *InitiateAuthInput) (*AuthOutput, error) {
 	params := in.AuthParameters
+	req.requestedDevice = params["DEVICE_KEY"]
 	switch in.AuthFlow {
 	case FlowUserPassword:
 		if !req.client.allows("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH") {
@@ -395,6 +403,16 @@ func (s *Service) passwordProved(ctx context.Context, req authRequest, u userVie
 // afterFirstFactor signs in a user whose password is proved and whose account may sign in,
 // or asks for the second factor the pool and user call for.
 func (s *Service) afterFirstFactor(ctx context.Context, req authRequest, u userView, failures lockout) (*AuthOutput, error) {
+	if !req.deviceProved && req.requestedDevice != "" && req.pool.deviceConfig() != nil {
+		if _, _, known := u.device(req.requestedDevice); known {
+			// A device the user confirmed: it proves itself before anything else.
+			if err := s.clearLockoutCount(ctx, u, failures); err != nil {
+				return nil, err
+			}
+			req.deviceKey = req.requestedDevice
+			return s.deviceChallenge(ctx, req, u)
+		}
+	}
 	out, needed, err := s.secondFactor(ctx, req, u)
 	if err != nil || needed {
 		return out, err
@@ -487,6 +505,10 @@ func (s *Service) respond(ctx context.Context, req authRequest, in *RespondToAut
 		return s.respondMFA(ctx, req, in)
 	case ChallengeSelectMFAType:
 		return s.respondSelectMFA(ctx, req, in)
+	case ChallengeDeviceSRPAuth:
+		return s.respondDeviceSRP(ctx, req, in)
+	case ChallengeDevicePasswordVerifier:
+		return s.respondDevicePasswordVerifier(ctx, req, in)
 	case ChallengeMFASetup:
 		return s.respondMFASetup(ctx, req, in)
 	case ChallengeNewPasswordRequired:

@@ -62,6 +62,7 @@ type accessClaims struct {
 	Iat       int64    `json:"iat"`
 	JTI       string   `json:"jti"`
 	Username  string   `json:"username"`
+	DeviceKey string   `json:"device_key,omitempty"`
 }
 
 // idClaims builds the ID token: fixed claims plus the user's readable attributes, with the
@@ -145,7 +146,8 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 	eventID := newUUID()
 	access := accessClaims{Sub: u.Sub, Groups: groups, Iss: iss, ClientID: req.client.rec.ClientID, OriginJTI: originJTI,
 		EventID: eventID, TokenUse: tokens.UseAccess, Scope: "aws.cognito.signin.user.admin", AuthTime: authTime.Unix(),
-		Exp: now.Add(req.client.validity("access")).Unix(), Iat: now.Unix(), JTI: newUUID(), Username: u.Username}
+		Exp: now.Add(req.client.validity("access")).Unix(), Iat: now.Unix(), JTI: newUUID(), Username: u.Username,
+		DeviceKey: req.deviceKey}
 	accessToken, err := tokens.Sign(accessKey, access)
 	if err != nil {
 		return nil, err
@@ -161,10 +163,19 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 // signIn completes an authentication: tokens plus a new refresh token.
 func (s *Service) signIn(ctx context.Context, req authRequest, u store.User, authTime time.Time) (*AuthOutput, error) {
 	originJTI := newUUID()
+	var device *NewDeviceMetadata
+	if req.deviceKey == "" && req.pool.deviceConfig() != nil {
+		var err error
+		if device, err = s.newDeviceMetadata(ctx, req.pool, u); err != nil {
+			return nil, s.storeError(ctx, "InitiateAuth", err)
+		}
+		req.deviceKey = device.DeviceKey
+	}
 	result, err := s.mintTokens(ctx, req, u, originJTI, authTime)
 	if err != nil {
 		return nil, s.storeError(ctx, "InitiateAuth", err)
 	}
+	result.NewDeviceMetadata = device
 	refresh := newRefreshToken()
 	now := s.now()
 	rec, _ := json.Marshal(refreshRecord{PoolID: req.pool.rec.ID, ClientID: req.client.rec.ClientID, UsernameKey: u.UsernameKey,

@@ -373,6 +373,7 @@ func (s *Service) srpVerify(ctx context.Context, req authRequest, in *RespondToA
 		}
 		return nil, incorrectPassword()
 	}
+	req.requestedDevice = r["DEVICE_KEY"]
 	return s.passwordProved(ctx, req, u, failures)
 }
 

@@ -31,6 +31,8 @@ type userState struct {
 	SRP string `json:"srp,omitempty"`
 	// MFA is the user's second factors (see mfa.go).
 	MFA userMFA `json:"mfa,omitzero"`
+	// Devices are the user's confirmed devices (see devices.go).
+	Devices []userDevice `json:"devices,omitempty"`
 }
 
 type userView struct {

@@ -82,6 +82,15 @@ func TestEveryOperationHasAnErrorCase(t *testing.T) {
 		"SetUserSettings":                  {`{"AccessToken":"not.a.token","MFAOptions":[]}`, "NotAuthorizedException"},
 		"AssociateSoftwareToken":           {`{"Session":"not-a-session"}`, "NotAuthorizedException"},
 		"VerifySoftwareToken":              {`{"AccessToken":"not.a.token","UserCode":"12"}`, "InvalidParameterException"},
+		"ConfirmDevice":                    {`{"AccessToken":"not.a.token","DeviceKey":"k"}`, "NotAuthorizedException"},
+		"GetDevice":                        {`{"AccessToken":"not.a.token","DeviceKey":"k"}`, "NotAuthorizedException"},
+		"ListDevices":                      {`{"AccessToken":"not.a.token"}`, "NotAuthorizedException"},
+		"ForgetDevice":                     {`{"AccessToken":"not.a.token","DeviceKey":"k"}`, "NotAuthorizedException"},
+		"UpdateDeviceStatus":               {`{"AccessToken":"not.a.token","DeviceKey":"k"}`, "NotAuthorizedException"},
+		"AdminGetDevice":                   {`{` + missing + `,"Username":"u","DeviceKey":"k"}`, "ResourceNotFoundException"},
+		"AdminListDevices":                 {`{` + missing + `,"Username":"u"}`, "ResourceNotFoundException"},
+		"AdminForgetDevice":                {`{` + missing + `,"Username":"u","DeviceKey":"k"}`, "ResourceNotFoundException"},
+		"AdminUpdateDeviceStatus":          {`{` + missing + `,"Username":"u","DeviceKey":"k","DeviceRememberedStatus":"remembered"}`, "ResourceNotFoundException"},
 	}
 	for _, op := range p.Server.Operations() {
 		tc, ok := cases[op]

@@ -68,6 +68,16 @@ func operations(s *pool.Service) map[string]operation {
 		"AssociateSoftwareToken":    bind(false, s.AssociateSoftwareToken),
 		"VerifySoftwareToken":       bind(false, s.VerifySoftwareToken),
 
+		"ConfirmDevice":           bind(false, s.ConfirmDevice),
+		"GetDevice":               bind(false, s.GetDevice),
+		"ListDevices":             bind(false, s.ListDevices),
+		"ForgetDevice":            bind(false, s.ForgetDevice),
+		"UpdateDeviceStatus":      bind(false, s.UpdateDeviceStatus),
+		"AdminGetDevice":          admin(s.AdminGetDevice),
+		"AdminListDevices":        admin(s.AdminListDevices),
+		"AdminForgetDevice":       admin(s.AdminForgetDevice),
+		"AdminUpdateDeviceStatus": admin(s.AdminUpdateDeviceStatus),
+
 		"SignUp":                           bind(false, s.SignUp),
 		"ConfirmSignUp":                    bind(false, s.ConfirmSignUp),
 		"ResendConfirmationCode":           bind(false, s.ResendConfirmationCode),
