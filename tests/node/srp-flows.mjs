@@ -1,6 +1,7 @@
 // SRP sign-in through amazon-cognito-identity-js (its default flow, USER_SRP_AUTH) against a
 // `hashless pool`: many users with random names and passwords, wrong passwords, the
-// newPasswordRequired callback after SRP, and the lockout. It makes its own pool and app
+// newPasswordRequired callback after SRP, the lockout, TOTP MFA with codes computed here,
+// and a remembered device that skips MFA. It makes its own pool and app
 // client with the AWS SDK; tests/e2e/node-clients.sh starts the server and runs this with:
 //
 //   ENDPOINT          the server, e.g. http://127.0.0.1:9229
@@ -9,7 +10,7 @@
 //   SRP_USERS         how many random users sign in (default 300)
 //
 // Prints `ok - …` / `not ok - …` lines and `N passed, M failed`; exits 1 on any failure.
-import { randomBytes, randomInt } from "node:crypto";
+import { createHmac, randomBytes, randomInt } from "node:crypto";
 import {
   AdminCreateUserCommand,
   AdminGetUserCommand,
@@ -17,6 +18,7 @@ import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  SetUserPoolMfaConfigCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import amazonCognitoIdentity from "amazon-cognito-identity-js";
 import { cognitoVerifiers } from "./verifier.mjs";
@@ -219,5 +221,108 @@ t.check("five wrong SRP answers, then Password attempts exceeded",
 const locked = await signIn(pool, victim.username, victim.password);
 t.check("the right password is refused during the lockout",
   locked.kind === "onFailure" && locked.err?.message === "Password attempts exceeded", describeOutcome(locked));
+
+// --- TOTP MFA and a remembered device ------------------------------------------------------------
+
+// RFC 6238 with SHA-1, 6 digits and 30-second steps, as authenticator apps compute it.
+function base32Decode(s) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0, value = 0;
+  const out = [];
+  for (const c of s.replace(/=+$/, "").toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+function totpCode(secret, when = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(when / 1000 / 30)));
+  const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, "0");
+}
+
+class MemoryStorage {
+  constructor() { this.items = new Map(); }
+  setItem(k, v) { this.items.set(k, String(v)); }
+  getItem(k) { return this.items.has(k) ? this.items.get(k) : null; }
+  removeItem(k) { this.items.delete(k); }
+  clear() { this.items.clear(); }
+}
+
+const mfaPoolOut = await admin.send(new CreateUserPoolCommand({
+  PoolName: `mfa-${Date.now()}`,
+  DeviceConfiguration: { ChallengeRequiredOnNewDevice: true, DeviceOnlyRememberedOnUserPrompt: false },
+  Policies: { PasswordPolicy: { MinimumLength: 6, RequireLowercase: false, RequireUppercase: false, RequireNumbers: false, RequireSymbols: false } },
+}));
+const MFA_POOL_ID = mfaPoolOut.UserPool.Id;
+await admin.send(new SetUserPoolMfaConfigCommand({
+  UserPoolId: MFA_POOL_ID, MfaConfiguration: "OPTIONAL", SoftwareTokenMfaConfiguration: { Enabled: true },
+}));
+const mfaClient = await admin.send(new CreateUserPoolClientCommand({
+  UserPoolId: MFA_POOL_ID, ClientName: "mfa-app", ExplicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+}));
+await admin.send(new AdminCreateUserCommand({ UserPoolId: MFA_POOL_ID, Username: "totp-user", MessageAction: "SUPPRESS" }));
+await admin.send(new AdminSetUserPasswordCommand({ UserPoolId: MFA_POOL_ID, Username: "totp-user", Password: "Totp-pass1", Permanent: true }));
+
+const deviceStorage = new MemoryStorage();
+const mfaPool = (storage) => new CognitoUserPool({
+  UserPoolId: MFA_POOL_ID, ClientId: mfaClient.UserPoolClient.ClientId, endpoint: ENDPOINT, Storage: storage,
+});
+function signInWith(storage, username, password) {
+  const user = new CognitoUser({ Username: username, Pool: mfaPool(storage), Storage: storage });
+  const details = new AuthenticationDetails({ Username: username, Password: password });
+  return withTimeout("authenticateUser", new Promise((resolve) => user.authenticateUser(details, authCallbacks(resolve))))
+    .catch((err) => ({ kind: "onFailure", err }))
+    .then((r) => ({ ...r, user }));
+}
+const cb = (what, fn) => withTimeout(what, new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v)))));
+
+// 1. The first sign-in, before MFA: the library confirms the new device it is given.
+const firstMfa = await signInWith(deviceStorage, "totp-user", "Totp-pass1");
+t.equal("the first SRP sign-in in a pool that tracks devices succeeds", firstMfa.kind, "onSuccess");
+const cachedDevice = [...deviceStorage.items.keys()].find((k) => k.endsWith(".deviceKey"));
+t.check("the library confirmed the new device and kept its key", cachedDevice !== undefined, [...deviceStorage.items.keys()]);
+
+// 2. TOTP set up by the signed-in user: associate, verify with a code computed here, turn on.
+let secret = "";
+try {
+  secret = await withTimeout("associateSoftwareToken", new Promise((resolve, reject) => firstMfa.user.associateSoftwareToken({
+    associateSecretCode: resolve, onFailure: reject,
+  })));
+  t.check("associateSoftwareToken gives a base32 secret", /^[A-Z2-7]{16,}$/.test(secret), secret);
+  await withTimeout("verifySoftwareToken", new Promise((resolve, reject) => firstMfa.user.verifySoftwareToken(totpCode(secret), "node", {
+    onSuccess: resolve, onFailure: reject,
+  })));
+  t.ok("verifySoftwareToken accepts the current code");
+  await cb("setUserMfaPreference", (done) => firstMfa.user.setUserMfaPreference(null, { PreferredMfa: true, Enabled: true }, done));
+  t.ok("setUserMfaPreference turns TOTP on");
+} catch (err) {
+  t.notOk("TOTP set up through the library", describeError(err));
+}
+
+// 3. From the remembered device: the library proves the device and MFA is skipped.
+const fromDevice = await signInWith(deviceStorage, "totp-user", "Totp-pass1");
+t.equal("a sign-in from the remembered device skips MFA (DEVICE_SRP_AUTH)", fromDevice.kind, "onSuccess");
+
+// 4. From a new browser: totpRequired, answered with the next step's code (the current one
+// was spent by verifySoftwareToken).
+const fresh = await signInWith(new MemoryStorage(), "totp-user", "Totp-pass1");
+t.equal("a sign-in from a new device calls totpRequired", fresh.kind, "totpRequired");
+if (fresh.kind === "totpRequired") {
+  const wrong = await withTimeout("sendMFACode", new Promise((resolve) =>
+    fresh.user.sendMFACode("000000", authCallbacks(resolve), "SOFTWARE_TOKEN_MFA")));
+  t.check("a wrong TOTP code is CodeMismatchException", wrong.kind === "onFailure" && wrong.err?.code === "CodeMismatchException", describeOutcome(wrong));
+  const again = await signInWith(new MemoryStorage(), "totp-user", "Totp-pass1");
+  const ok = await withTimeout("sendMFACode", new Promise((resolve) =>
+    again.user.sendMFACode(totpCode(secret, Date.now() + 30_000), authCallbacks(resolve), "SOFTWARE_TOKEN_MFA")));
+  t.equal("the next TOTP code signs in", ok.kind, "onSuccess");
+}
 
 t.finish();
