@@ -133,6 +133,7 @@ func normalizeClientConfig(v *validator, p poolView, c *clientConfig) {
 	checkValidity(v, "IdTokenValidity", c.IdTokenValidity, units.IdToken, "hours", 5*time.Minute, 24*time.Hour)
 	checkValidity(v, "RefreshTokenValidity", c.RefreshTokenValidity, units.RefreshToken, "days", time.Hour, 3650*24*time.Hour)
 	v.intRange("authSessionValidity", c.AuthSessionValidity, 3, 15)
+	checkRotation(v, c.RefreshTokenRotation)
 	v.oneOf("preventUserExistenceErrors", c.PreventUserExistenceErrors, "LEGACY", "ENABLED")
 	legacy, allow := false, false
 	for _, f := range c.ExplicitAuthFlows {

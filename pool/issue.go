@@ -199,8 +199,40 @@ func (s *Service) refreshAuth(ctx context.Context, req authRequest, token, secre
 	if token == "" {
 		return nil, invalidParameter("Missing required parameter REFRESH_TOKEN")
 	}
+	if req.client.rotatesRefreshTokens() {
+		return nil, invalidParameter("Refresh token rotation is enabled for this app client; refresh with GetTokensFromRefreshToken.")
+	}
+	rec, u, err := s.readRefresh(ctx, req, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSecretHash(req.client, secretHash, username, u.rec.Username, u.rec.Sub); err != nil {
+		return nil, err
+	}
+	if err := s.refreshAllowed(u, rec); err != nil {
+		return nil, err
+	}
+	result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
+	if err != nil {
+		return nil, s.storeError(ctx, "InitiateAuth", err)
+	}
+	return &AuthOutput{ChallengeParameters: map[string]string{}, AuthenticationResult: result}, nil
+}
+
+func (s *Service) refreshAllowed(u userView, rec refreshRecord) error {
+	if !u.rec.Enabled {
+		return newError(ExNotAuthorized, "User is disabled.")
+	}
+	if !u.SignedOutAt.IsZero() && !rec.IssuedAt.After(u.SignedOutAt) {
+		return newError(ExNotAuthorized, "Refresh Token has been revoked")
+	}
+	return nil
+}
+
+// readRefresh finds a live refresh token of this client and its user.
+func (s *Service) readRefresh(ctx context.Context, req authRequest, token string) (refreshRecord, userView, error) {
 	if !strings.HasPrefix(token, refreshPrefix) || len(token) > 512 {
-		return nil, invalidRefreshToken()
+		return refreshRecord{}, userView{}, invalidRefreshToken()
 	}
 	var rec refreshRecord
 	var u userView
@@ -226,22 +258,9 @@ func (s *Service) refreshAuth(ctx context.Context, req authRequest, token, secre
 		return err
 	})
 	if err != nil {
-		return nil, s.storeError(ctx, "InitiateAuth", err)
+		return refreshRecord{}, userView{}, s.storeError(ctx, "InitiateAuth", err)
 	}
-	if err := s.checkSecretHash(req.client, secretHash, username, u.rec.Username, u.rec.Sub); err != nil {
-		return nil, err
-	}
-	if !u.rec.Enabled {
-		return nil, newError(ExNotAuthorized, "User is disabled.")
-	}
-	if !u.SignedOutAt.IsZero() && !rec.IssuedAt.After(u.SignedOutAt) {
-		return nil, newError(ExNotAuthorized, "Refresh Token has been revoked")
-	}
-	result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
-	if err != nil {
-		return nil, s.storeError(ctx, "InitiateAuth", err)
-	}
-	return &AuthOutput{ChallengeParameters: map[string]string{}, AuthenticationResult: result}, nil
+	return rec, u, nil
 }
 
 // accessUser is the caller of an operation authorised by an access token.

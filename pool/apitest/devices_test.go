@@ -191,4 +191,3 @@ func TestDeviceTrackingSettings(t *testing.T) {
 		wantAPIError(t, err, "ResourceNotFoundException")
 	})
 }
-

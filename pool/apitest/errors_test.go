@@ -82,6 +82,7 @@ func TestEveryOperationHasAnErrorCase(t *testing.T) {
 		"SetUserSettings":                  {`{"AccessToken":"not.a.token","MFAOptions":[]}`, "NotAuthorizedException"},
 		"AssociateSoftwareToken":           {`{"Session":"not-a-session"}`, "NotAuthorizedException"},
 		"VerifySoftwareToken":              {`{"AccessToken":"not.a.token","UserCode":"12"}`, "InvalidParameterException"},
+		"GetTokensFromRefreshToken":        {`{"ClientId":"nosuchclient","RefreshToken":"x"}`, "ResourceNotFoundException"},
 		"ConfirmDevice":                    {`{"AccessToken":"not.a.token","DeviceKey":"k"}`, "NotAuthorizedException"},
 		"GetDevice":                        {`{"AccessToken":"not.a.token","DeviceKey":"k"}`, "NotAuthorizedException"},
 		"ListDevices":                      {`{"AccessToken":"not.a.token"}`, "NotAuthorizedException"},

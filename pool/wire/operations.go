@@ -58,6 +58,7 @@ func operations(s *pool.Service) map[string]operation {
 		"GlobalSignOut":               bind(false, s.GlobalSignOut),
 		"AdminUserGlobalSignOut":      admin(s.AdminUserGlobalSignOut),
 		"RevokeToken":                 bind(false, s.RevokeToken),
+		"GetTokensFromRefreshToken":   bind(false, s.GetTokensFromRefreshToken),
 
 		"SetUserPoolMfaConfig":      admin(s.SetUserPoolMfaConfig),
 		"GetUserPoolMfaConfig":      admin(s.GetUserPoolMfaConfig),
