@@ -22,6 +22,9 @@ type Tokens struct {
 	// ExpiresAt is when the ID and access tokens expire, counted from when the request was
 	// sent, so it is never later than the tokens' own exp.
 	ExpiresAt time.Time
+	// NewDevice is set in pools that track devices when the sign-in came from a device the
+	// pool does not know; RememberDevice registers it.
+	NewDevice *NewDevice
 }
 
 // Challenge names, as Cognito sends them in Challenge.Name. Login with a password can
@@ -91,20 +94,42 @@ type LoginResult struct {
 // Login signs a user in with a password, by the Config's LoginFlow. username may be any
 // alias the pool allows (e-mail, phone, preferred username).
 func (c *Client) Login(ctx context.Context, username, password string) (*LoginResult, error) {
+	return c.LoginWithDevice(ctx, username, password, nil)
+}
+
+// LoginWithDevice is Login from a device remembered with RememberDevice: the device proves
+// itself (DEVICE_SRP_AUTH) and, where the device is remembered, MFA is skipped. A nil device
+// is Login.
+func (c *Client) LoginWithDevice(ctx context.Context, username, password string, device *Device) (*LoginResult, error) {
 	ch := checker{op: "Login"}
 	ch.username(username)
 	ch.password("password", password)
+	if device != nil {
+		ch.str("device key", device.Key, 1, 55, nil)
+		ch.str("device group key", device.GroupKey, 1, 64, nil)
+	}
 	if ch.err != nil {
 		return nil, ch.err
 	}
+	res, err := c.login(ctx, username, password, device)
+	if err != nil || device == nil || res.Challenge == nil || res.Challenge.Name != ChallengeDeviceSRPAuth {
+		return res, err
+	}
+	return c.answerDevice(ctx, res.Challenge, device)
+}
+
+func (c *Client) login(ctx context.Context, username, password string, device *Device) (*LoginResult, error) {
 	if c.flow == UserSRPAuth || (c.flow == "" && !c.srpRefused.Load()) {
-		res, err := c.loginSRP(ctx, username, password)
-		if c.flow == UserSRPAuth || !srpUnavailable(err) {
+		res, err := c.loginSRP(ctx, username, password, device)
+		if c.flow == UserSRPAuth || !flowUnavailable(err) {
 			return res, err
 		}
 		c.srpRefused.Store(true)
 	}
 	params := map[string]string{"USERNAME": username, "PASSWORD": password}
+	if device != nil {
+		params["DEVICE_KEY"] = device.Key
+	}
 	c.addSecretHash(params, username)
 	start := c.now()
 	if c.flow == AdminUserPasswordAuth {
@@ -159,6 +184,9 @@ func tokens(op string, start time.Time, auth *types.AuthenticationResultType, re
 	}
 	if t.Access == "" || t.ID == "" || auth.ExpiresIn <= 0 {
 		return nil, &Error{Op: op, Err: ErrUnexpectedResponse}
+	}
+	if m := auth.NewDeviceMetadata; m != nil && aws.ToString(m.DeviceKey) != "" {
+		t.NewDevice = &NewDevice{Key: aws.ToString(m.DeviceKey), GroupKey: aws.ToString(m.DeviceGroupKey)}
 	}
 	if t.Refresh == "" {
 		t.Refresh = refresh
@@ -295,6 +323,10 @@ func (c *Client) Refresh(ctx context.Context, refreshToken, username string) (*T
 		out, err := c.api.InitiateAuth(ctx, &cip.InitiateAuthInput{
 			ClientId: aws.String(c.clientID), AuthFlow: types.AuthFlowTypeRefreshTokenAuth, AuthParameters: params,
 		})
+		if err != nil && flowUnavailable(wrap(op, err)) {
+			// An app client that rotates refresh tokens refreshes only this way.
+			return c.rotateRefresh(ctx, refreshToken)
+		}
 		if err != nil {
 			return nil, wrap(op, err)
 		}
@@ -304,6 +336,25 @@ func (c *Client) Refresh(ctx context.Context, refreshToken, username string) (*T
 		return nil, &Error{Op: op, Err: ErrUnexpectedResponse}
 	}
 	return tokens(op, start, auth, refreshToken)
+}
+
+// rotateRefresh is GetTokensFromRefreshToken: the answer carries a new refresh token, and
+// the one given stops working after the app client's grace period.
+func (c *Client) rotateRefresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	const op = "GetTokensFromRefreshToken"
+	in := &cip.GetTokensFromRefreshTokenInput{ClientId: aws.String(c.clientID), RefreshToken: aws.String(refreshToken)}
+	if c.secret != "" {
+		in.ClientSecret = aws.String(c.secret)
+	}
+	start := c.now()
+	out, err := c.api.GetTokensFromRefreshToken(ctx, in)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if out.AuthenticationResult == nil {
+		return nil, &Error{Op: op, Err: ErrUnexpectedResponse}
+	}
+	return tokens(op, start, out.AuthenticationResult, refreshToken)
 }
 
 // GlobalLogout signs the user out everywhere: every refresh token of the user stops

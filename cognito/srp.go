@@ -20,12 +20,15 @@ const ChallengePasswordVerifier = "PASSWORD_VERIFIER"
 // its salt, B and SECRET_BLOCK, and the answer is a signature made with the key both sides
 // derive, under the canonical username the pool names (USER_ID_FOR_SRP), which is also
 // what the answer's SECRET_HASH is computed with.
-func (c *Client) loginSRP(ctx context.Context, username, password string) (*LoginResult, error) {
+func (c *Client) loginSRP(ctx context.Context, username, password string, device *Device) (*LoginResult, error) {
 	client, err := srp.NewClient(rand.Reader)
 	if err != nil {
 		return nil, &Error{Op: "Login", Err: err}
 	}
 	params := map[string]string{"USERNAME": username, "SRP_A": client.PublicKey().Text(16)}
+	if device != nil {
+		params["DEVICE_KEY"] = device.Key
+	}
 	c.addSecretHash(params, username)
 	const op = "InitiateAuth"
 	out, err := c.api.InitiateAuth(ctx, &cip.InitiateAuthInput{
@@ -37,11 +40,11 @@ func (c *Client) loginSRP(ctx context.Context, username, password string) (*Logi
 	if out.ChallengeName != types.ChallengeNameTypePasswordVerifier {
 		return c.loginResult(op, c.now(), out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters, username, "")
 	}
-	return c.answerPasswordVerifier(ctx, client, out.Session, out.ChallengeParameters, username, password)
+	return c.answerPasswordVerifier(ctx, client, out.Session, out.ChallengeParameters, username, password, device)
 }
 
 func (c *Client) answerPasswordVerifier(ctx context.Context, client *srp.Client, session *string, ch map[string]string,
-	username, password string) (*LoginResult, error) {
+	username, password string, device *Device) (*LoginResult, error) {
 	const op = "RespondToAuthChallenge"
 	userID := ch["USER_ID_FOR_SRP"]
 	salt, err1 := srp.ParseHex(ch["SALT"])
@@ -61,6 +64,9 @@ func (c *Client) answerPasswordVerifier(ctx context.Context, client *srp.Client,
 		"TIMESTAMP":                   timestamp,
 		"PASSWORD_CLAIM_SIGNATURE":    srp.SignatureBase64(key, srp.PoolName(c.poolID), userID, block, timestamp),
 	}
+	if device != nil {
+		resp["DEVICE_KEY"] = device.Key
+	}
 	c.addSecretHash(resp, userID)
 	start := c.now()
 	out, err := c.api.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
@@ -73,9 +79,10 @@ func (c *Client) answerPasswordVerifier(ctx context.Context, client *srp.Client,
 	return c.loginResult(op, start, out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters, userID, "")
 }
 
-// srpUnavailable: the pool or app client does not offer USER_SRP_AUTH (as opposed to a
-// wrong password or an unknown user).
-func srpUnavailable(err error) bool {
+// flowUnavailable: the pool or app client does not offer the flow InitiateAuth asked for
+// (USER_SRP_AUTH, or REFRESH_TOKEN_AUTH where refresh tokens rotate), as opposed to a wrong
+// password, an unknown user or a dead token.
+func flowUnavailable(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Op == "InitiateAuth" && e.Code == "InvalidParameterException"
 }

@@ -58,13 +58,14 @@ var serveGroups = []string{groupAuth, groupImport, groupFirstLogin}
 // scFirstLogin names the first-login runs.
 const scFirstLogin = "serve-first-login"
 
-// The pool KDF runs one migration makes, counted from the code (storeauth/migration.go
-// movePassword, pool/): EnsureUser is an AdminCreateUser without a password, for which the
-// pool generates a temporary one and hashes it; SetPassword is AdminSetUserPassword, one
-// hash; the proof is an AdminInitiateAuth, one verification. The bare migration does the
-// same; the run reads hashless_pool_kdf_runs_total to see what serve really did.
+// The pool KDF runs one migration needs, counted from the code (storeauth/migration.go
+// movePassword, pool/): EnsureUser is an AdminCreateUser with SUPPRESS and no password,
+// which hashes nothing (a generated password no one is sent is never usable); SetPassword
+// is AdminSetUserPassword, one hash; the proof is an AdminInitiateAuth, one verification.
+// The bare migration does the same; the run reads hashless_pool_kdf_runs_total to see what
+// serve really did.
 const (
-	migrationKDFHashes   = 2
+	migrationKDFHashes   = 1
 	migrationKDFVerifies = 1
 )
 

@@ -350,7 +350,7 @@ func (w *renderer) firstLoginSection(fr *FirstLoginResults) {
 		}
 	}
 	w.printf("The limit is the **bare work of one migration** on the same cores: %d goroutines in the harness, one per core, each looping over one scrypt-kdf verification of a legacy hash (legacyhash, as serve runs it) ", max(workers, 1))
-	w.printf("and the pool KDF runs that one migration makes by the code: %d argon2id hashes (the temporary password AdminCreateUser generates for EnsureUser, then AdminSetUserPassword) and %d verification (the proof sign-in), with serve's parameters. ",
+	w.printf("and the pool KDF runs that one migration makes by the code: %d argon2id hash (AdminSetUserPassword; AdminCreateUser with SUPPRESS and no password hashes nothing) and %d verification (the proof sign-in), with serve's parameters. ",
 		fr.KDFHashes, fr.KDFVerifies)
 	if len(rates) > 0 {
 		w.printf("Measured right before and after each row (%s): **%s to %s migrations/s**; each row is compared with the mean of the two. ", params, fmtRate(slices.Min(rates)), fmtRate(slices.Max(rates)))

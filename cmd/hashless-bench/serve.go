@@ -45,7 +45,7 @@ var serveScenarioInfo = map[string]string{
 	scServeVerify: "GET /store/auth/verify with a bearer token: forward-auth, the session read by token hash, answered with X-Customer-Id and {customer_id}",
 	scServeLogin:  "POST /store/auth/token with a correct password: customer read by e-mail, one pool sign-in (one argon2id verification), a session written",
 	scBare:        "the same GET (bearer header) to a bare net/http handler in a process of its own, answering a fixed 49-byte JSON body",
-	scFirstLogin:  "POST /store/auth/token with a legacy customer's correct password, once per customer: customer read by e-mail, one scrypt-kdf verification, the lease taken, AdminCreateUser, AdminSetUserPassword and AdminInitiateAuth on the embedded pool (three argon2id runs), the hash erased, a session written",
+	scFirstLogin:  "POST /store/auth/token with a legacy customer's correct password, once per customer: customer read by e-mail, one scrypt-kdf verification, the lease taken, AdminCreateUser (no password, so no KDF run), AdminSetUserPassword and AdminInitiateAuth on the embedded pool (two argon2id runs), the hash erased, a session written",
 }
 
 // serveBackends are the databases serve can run on, in the order they run.

@@ -32,6 +32,7 @@ NEW_PASSWORD='Perm-pass2'
 WEAK_PASSWORD='no-digits-here'
 
 NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../node" && pwd)"
+LEGACY_NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../node-legacy" && pwd)"
 
 PASS=0
 FAIL=0
@@ -226,6 +227,11 @@ main() {
 
 	# The SRP edge vectors of package srp still agree with the official client.
 	run_node "srp-edge-vectors.mjs (check)" srp-edge-vectors.mjs CHECK=1
+
+	# The seed documents' cognito-user-pool library, on the old client it pins.
+	NODE_DIR=$LEGACY_NODE_DIR ensure_node_modules
+	NODE_DIR=$LEGACY_NODE_DIR run_node "seed-library.mjs (cognito-user-pool 0.2.4)" seed-library.mjs \
+		ENDPOINT="$ENDPOINT" ACCESS_KEY="$ACCESS_KEY" SECRET_KEY="$SECRET_KEY"
 
 	# --- what the sign-ins left behind, seen by the admin API ---
 	cog admin-get-user --user-pool-id "$POOL_ID" --username "$USER1"
