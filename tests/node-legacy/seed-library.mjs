@@ -2,7 +2,8 @@
 // amazon-cognito-identity-js 1.31 it pins, which signs in with SRP) against a `hashless pool`:
 // login, loginNewPasswordRequired and loginMfa, in a pool without device tracking (that old
 // client cannot handle device metadata). Its poolData takes an `endpoint`. The pool, client
-// and users are made here with the AWS SDK v2 the old client brings along.
+// and users are made here with the AWS SDK v3 of tests/node (the SDK v2 the old client brings
+// along predates the MFA operations).
 //
 //   ENDPOINT, ACCESS_KEY, SECRET_KEY   the server and a credential for admin operations
 //
@@ -10,8 +11,8 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const AWS = require("aws-sdk");
 const Wrapper = require("cognito-user-pool");
+const sdk = createRequire(new URL("../node/package.json", import.meta.url))("@aws-sdk/client-cognito-identity-provider");
 
 let passed = 0;
 let failed = 0;
@@ -27,10 +28,11 @@ if (!ENDPOINT || !ACCESS_KEY || !SECRET_KEY) {
   finish();
 }
 
-const admin = new AWS.CognitoIdentityServiceProvider({
-  region: "us-east-1", endpoint: ENDPOINT, credentials: new AWS.Credentials(ACCESS_KEY, SECRET_KEY), maxRetries: 0,
+const admin = new sdk.CognitoIdentityProviderClient({
+  region: "us-east-1", endpoint: ENDPOINT, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, maxAttempts: 1,
 });
-const call = (op, params) => admin[op](params).promise();
+// call("createUserPool", …) sends CreateUserPoolCommand.
+const call = (op, params) => admin.send(new sdk[`${op[0].toUpperCase()}${op.slice(1)}Command`](params));
 const wrap = (fn) => (body) => new Promise((resolve) => fn(body, (err, data) => resolve({ err, data })));
 const describe = (err) => (err ? `${err.code || err.name}: ${err.message}` : "no error");
 
