@@ -357,15 +357,7 @@ func runMigrationAll(ctx context.Context, o options, sr *ServeResults, groups, w
 			}
 			b := &ImportBackend{Name: name, Status: "ok"}
 			ir.Backends = append(ir.Backends, b)
-			switch {
-			case err != nil:
-				b.Status, b.Reason = "failed", "making the import file: "+err.Error()
-				continue
-			case isMissing(missing, name):
-				b.Status, b.Reason = "missing", missing[name]
-				continue
-			case name == "postgres" && o.servePostgres == "":
-				b.Status, b.Reason = "missing", "no PostgreSQL server: set HASHLESS_TEST_POSTGRES_DSN (or -serve-postgres)"
+			if b.Status, b.Reason = backendUnavailable(o, missing, name, "making the import file", err); b.Status != "ok" {
 				continue
 			}
 			if err := benchImport(ctx, o, b, cs, file, work); err != nil {
@@ -401,15 +393,7 @@ func runMigrationAll(ctx context.Context, o options, sr *ServeResults, groups, w
 			}
 			b := &FirstLoginBackend{Name: name, Status: "ok"}
 			fr.Backends = append(fr.Backends, b)
-			switch {
-			case err != nil:
-				b.Status, b.Reason = "failed", "making the legacy customers: "+err.Error()
-				continue
-			case isMissing(missing, name):
-				b.Status, b.Reason = "missing", missing[name]
-				continue
-			case name == "postgres" && o.servePostgres == "":
-				b.Status, b.Reason = "missing", "no PostgreSQL server: set HASHLESS_TEST_POSTGRES_DSN (or -serve-postgres)"
+			if b.Status, b.Reason = backendUnavailable(o, missing, name, "making the legacy customers", err); b.Status != "ok" {
 				continue
 			}
 			if err := benchFirstLogins(ctx, o, fr, b, cs, body, work); err != nil {
@@ -1070,4 +1054,18 @@ func parseGroups(s string) (map[string]bool, error) {
 		return nil, errNoGroups
 	}
 	return out, nil
+}
+
+// backendUnavailable says whether a migration scenario can run on a database: "ok", or
+// "failed" (its input could not be made: what, err) or "missing" with the reason.
+func backendUnavailable(o options, missing map[string]string, name, what string, err error) (status, reason string) {
+	switch {
+	case err != nil:
+		return "failed", what + ": " + err.Error()
+	case isMissing(missing, name):
+		return "missing", missing[name]
+	case name == "postgres" && o.servePostgres == "":
+		return "missing", "no PostgreSQL server: set HASHLESS_TEST_POSTGRES_DSN (or -serve-postgres)"
+	}
+	return "ok", ""
 }
