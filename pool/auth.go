@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // Auth flows and challenges.
@@ -83,6 +84,14 @@ type authRequest struct {
 	requestedDevice string
 	deviceKey       string
 	deviceProved    bool
+	// clientMetadata is the call's ClientMetadata. InitiateAuth's reaches the pre
+	// authentication and migration triggers as their validationData, as on Cognito.
+	clientMetadata map[string]string
+	// tokenSource is the pre token generation triggerSource of the tokens this call mints;
+	// empty means TokenGeneration_Authentication.
+	tokenSource string
+	// noMigration is set once a sign-in has asked the migration trigger about its user.
+	noMigration bool
 }
 
 func checkAuthParameters(v *validator, params map[string]string) {
@@ -197,6 +206,7 @@ func (s *Service) AdminInitiateAuth(ctx context.Context, _ Caller, in *AdminInit
 func (s *Service) initiate(ctx context.Context, req authRequest, in *InitiateAuthInput) (*AuthOutput, error) {
 	params := in.AuthParameters
 	req.requestedDevice = params["DEVICE_KEY"]
+	req.clientMetadata = in.ClientMetadata
 	switch in.AuthFlow {
 	case FlowUserPassword:
 		if !req.client.allows("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH") {
@@ -213,6 +223,11 @@ func (s *Service) initiate(ctx context.Context, req authRequest, in *InitiateAut
 			return nil, invalidParameter("USER_SRP_AUTH is not enabled for the client.")
 		}
 		return s.srpInitiate(ctx, req, params)
+	case FlowCustom:
+		if !req.client.allows("ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY") {
+			return nil, invalidParameter("CUSTOM_AUTH is not enabled for the client.")
+		}
+		return s.customInitiate(ctx, req, params)
 	case FlowRefreshToken, FlowRefresh:
 		if !req.client.allows("ALLOW_REFRESH_TOKEN_AUTH") {
 			return nil, invalidParameter("Refresh Token auth flow not enabled for this client")
@@ -331,6 +346,9 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 		if err := s.checkSecretHash(req.client, secretHash, username); err != nil {
 			return nil, err
 		}
+		if req.pool.hasTrigger(triggers.TriggerUserMigration) && !req.noMigration {
+			return s.migrateAndSignIn(ctx, req, username, password, secretHash)
+		}
 		s.dummyVerify(ctx, password)
 		if req.pool.hidesUsers(req.client) {
 			return nil, incorrectPassword()
@@ -345,6 +363,9 @@ func (s *Service) passwordAuth(ctx context.Context, req authRequest, username, p
 	}
 	if s.now().Before(failures.LockedUntil) {
 		return nil, newError(ExNotAuthorized, "Password attempts exceeded")
+	}
+	if err := s.preAuthentication(ctx, req, u); err != nil {
+		return nil, err
 	}
 	ok := false
 	if u.rec.PasswordHash == "" {
@@ -498,6 +519,7 @@ func (s *Service) AdminRespondToAuthChallenge(ctx context.Context, _ Caller, in 
 }
 
 func (s *Service) respond(ctx context.Context, req authRequest, in *RespondToAuthChallengeInput) (*AuthOutput, error) {
+	req.clientMetadata = in.ClientMetadata
 	switch in.ChallengeName {
 	case ChallengePasswordVerifier:
 		return s.srpVerify(ctx, req, in)
@@ -513,6 +535,8 @@ func (s *Service) respond(ctx context.Context, req authRequest, in *RespondToAut
 		return s.respondMFASetup(ctx, req, in)
 	case ChallengeNewPasswordRequired:
 		return s.respondNewPassword(ctx, req, in)
+	case ChallengeCustom:
+		return s.respondCustom(ctx, req, in)
 	default:
 		return nil, invalidParameter("The %s challenge is not supported by this server yet.", in.ChallengeName)
 	}
@@ -605,5 +629,6 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 	if err != nil {
 		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
 	}
+	req.tokenSource = triggers.SourceTokenGenerationNewPasswordChallenge
 	return s.afterFirstFactor(ctx, req, u, lockout{})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 	"github.com/hashless/hashless/srp"
 )
 
@@ -151,6 +152,9 @@ func (s *Service) respondDeviceSRP(ctx context.Context, req authRequest, in *Res
 	if err != nil {
 		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
 	}
+	if err := s.checkSecretHash(req.client, r["SECRET_HASH"], r["USERNAME"], u.rec.Username); err != nil {
+		return nil, err
+	}
 	d, _, ok := u.device(r["DEVICE_KEY"])
 	if !ok {
 		return nil, newError(ExResourceNotFound, "Device does not exist.")
@@ -210,6 +214,9 @@ func (s *Service) respondDevicePasswordVerifier(ctx context.Context, req authReq
 	if !s.now().Before(block.Expires) {
 		return nil, newError(ExNotAuthorized, "Invalid session for the user, session is expired.")
 	}
+	if err := s.checkSecretHash(req.client, r["SECRET_HASH"], block.UserID); err != nil {
+		return nil, err
+	}
 	cs, err := s.openSession(block.Session, req.client.rec.ClientID, ChallengeDeviceSRPAuth)
 	if err != nil {
 		return nil, err
@@ -264,6 +271,7 @@ func (s *Service) respondDevicePasswordVerifier(ctx context.Context, req authReq
 		return nil, incorrectPassword()
 	}
 	req.deviceKey, req.deviceProved = d.Key, true
+	req.tokenSource = triggers.SourceTokenGenerationAuthenticateDevice
 	s.touchDevice(ctx, u, d.Key)
 	if d.Status == deviceStatusRemember {
 		return s.signIn(ctx, req, u.rec, s.now())

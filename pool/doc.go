@@ -8,4 +8,11 @@
 // transaction opens, because transactions may be retried and should be short. Messages the
 // pool would send are written to the outbox in the same transaction as the change that
 // caused them, so a rolled-back change sends nothing.
+//
+// A pool's LambdaConfig names HTTP webhooks rather than Lambda functions (package triggers
+// calls them): user migration, pre sign-up, post confirmation, pre and post authentication,
+// pre token generation, custom messages and custom authentication fire where Cognito fires
+// them, before the store transaction they inform (post confirmation after the one it
+// reports), and a webhook that refuses or fails fails the operation with the exception
+// Cognito answers (lambda.go, migrate.go).
 package pool

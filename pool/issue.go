@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashless/hashless/pool/store"
 	"github.com/hashless/hashless/pool/tokens"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // refreshRecord is what the store keeps for a refresh token, under the token's SHA-256: a
@@ -142,6 +143,11 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 	if err != nil {
 		return nil, err
 	}
+	override, err := s.preTokenGeneration(ctx, req, u, groups)
+	if err != nil {
+		return nil, err
+	}
+	groups = overrideGroups(groups, override)
 	iss := s.Issuer(req.pool)
 	eventID := newUUID()
 	access := accessClaims{Sub: u.Sub, Groups: groups, Iss: iss, ClientID: req.client.rec.ClientID, OriginJTI: originJTI,
@@ -152,7 +158,9 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 	if err != nil {
 		return nil, err
 	}
-	idToken, err := tokens.Sign(idKey, s.idClaims(req.pool, req.client, u, groups, iss, originJTI, eventID, authTime, now))
+	idClaims := s.idClaims(req.pool, req.client, u, groups, iss, originJTI, eventID, authTime, now)
+	applyClaimOverrides(idClaims, override)
+	idToken, err := tokens.Sign(idKey, idClaims)
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +171,12 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 // signIn completes an authentication: tokens plus a new refresh token.
 func (s *Service) signIn(ctx context.Context, req authRequest, u store.User, authTime time.Time) (*AuthOutput, error) {
 	originJTI := newUUID()
+	newDevice := req.deviceKey == "" && req.pool.deviceConfig() != nil
+	if err := s.postAuthentication(ctx, req, u, newDevice); err != nil {
+		return nil, err
+	}
 	var device *NewDeviceMetadata
-	if req.deviceKey == "" && req.pool.deviceConfig() != nil {
+	if newDevice {
 		var err error
 		if device, err = s.newDeviceMetadata(ctx, req.pool, u); err != nil {
 			return nil, s.storeError(ctx, "InitiateAuth", err)
@@ -212,6 +224,7 @@ func (s *Service) refreshAuth(ctx context.Context, req authRequest, token, secre
 	if err := s.refreshAllowed(u, rec); err != nil {
 		return nil, err
 	}
+	req.tokenSource = triggers.SourceTokenGenerationRefreshTokens
 	result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
 	if err != nil {
 		return nil, s.storeError(ctx, "InitiateAuth", err)

@@ -122,6 +122,7 @@ func (s *Service) sendInvitation(ctx context.Context, tx store.Tx, p poolView, u
 		if v, ok := u.Attribute(attr); !ok || v == "" {
 			continue
 		}
+		subject, body = customOf(tx).apply(m, subject, body)
 		if _, err := s.deliver(ctx, tx, p, u, m, KindInvitation, password, subject, fill(body, u.Username, password), expires); err != nil {
 			return err
 		}
@@ -153,6 +154,7 @@ func (s *Service) sendCode(ctx context.Context, tx store.Tx, p poolView, u store
 		return CodeDeliveryDetails{}, err
 	}
 	subject, body := p.verificationTemplate(medium)
+	subject, body = customOf(tx).apply(medium, subject, body)
 	return s.deliver(ctx, tx, p, u, medium, kind, code, subject, fill(body, u.Username, code), expires)
 }
 

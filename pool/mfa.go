@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashless/hashless/pool/store"
 	"github.com/hashless/hashless/pool/totp"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // Multi-factor sign-in: the pool's MFA configuration (OFF, ON, OPTIONAL and which factors),
@@ -160,8 +161,14 @@ func (s *Service) factorChallenge(ctx context.Context, req authRequest, u userVi
 	if factor == ChallengeSoftwareTokenMFA {
 		return s.challenge(ctx, req, u, factor, map[string]string{"FRIENDLY_DEVICE_NAME": "TOTP device"})
 	}
+	// The CustomMessage webhook composes the code's message before the transaction opens.
+	custom, err := s.composeCustomMessage(ctx, req.pool, req.client.rec.ClientID, triggers.SourceCustomMessageAuthentication,
+		u.rec, req.clientMetadata)
+	if err != nil {
+		return nil, err
+	}
 	var out *AuthOutput
-	err := s.update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		session, cs, err := s.newSessionWithID(ctx, tx, req.pool, req.client, u.rec, factor)
 		if err != nil {
 			return err
@@ -183,6 +190,7 @@ func (s *Service) factorChallenge(ctx context.Context, req authRequest, u userVi
 				subject, body = orDefault(m.Subject, subject), orDefault(m.Message, body)
 			}
 		}
+		subject, body = custom.apply(medium, subject, body)
 		d, err := s.deliver(ctx, tx, req.pool, u.rec, medium, KindMFA, code, subject, fill(body, u.rec.Username, code), cs.Expires)
 		if err != nil {
 			return err

@@ -221,6 +221,7 @@ func applyConfig(v *validator, p *PoolSettings, in poolConfigInput) {
 		v.oneOf("autoVerifiedAttributes.member", a, "phone_number", "email")
 	}
 	checkTags(v, in.UserPoolTags)
+	checkLambdaConfig(v, in.LambdaConfig)
 	for _, m := range []string{in.SmsVerificationMessage, in.EmailVerificationMessage} {
 		if m != "" && !strings.Contains(m, "{####}") {
 			v.add("Value '%s' failed to satisfy constraint: the verification message must contain the placeholder {####}", m)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // Refresh-token rotation (an app client's RefreshTokenRotation): GetTokensFromRefreshToken
@@ -108,6 +109,8 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, _ Caller, in *G
 	if _, _, known := u.device(in.DeviceKey); known {
 		req.deviceKey = in.DeviceKey
 	}
+	req.tokenSource = triggers.SourceTokenGenerationRefreshTokens
+	req.clientMetadata = in.ClientMetadata
 	if !req.client.rotatesRefreshTokens() {
 		result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
 		if err != nil {
@@ -116,6 +119,12 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, _ Caller, in *G
 		return &GetTokensFromRefreshTokenOutput{AuthenticationResult: result}, nil
 	}
 
+	// The tokens are minted first: the pre token generation trigger may fail the refresh,
+	// and then the old refresh token must still work.
+	result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
+	if err != nil {
+		return nil, s.storeError(ctx, "GetTokensFromRefreshToken", err)
+	}
 	// Rotate: retire the old token (now, or at the end of the grace period) and store the
 	// new one in the same transaction, so a failure leaves the old one working.
 	grace := req.client.rotationGrace()
@@ -141,10 +150,6 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, _ Caller, in *G
 		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: req.pool.rec.ID, Namespace: nsRefresh, Key: tokenHash(next),
 			Value: nextVal, ExpiresAt: now.Add(req.client.validity("refresh"))})
 	})
-	if err != nil {
-		return nil, s.storeError(ctx, "GetTokensFromRefreshToken", err)
-	}
-	result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
 	if err != nil {
 		return nil, s.storeError(ctx, "GetTokensFromRefreshToken", err)
 	}

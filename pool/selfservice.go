@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // The self-service operations: the ones an end user calls, unsigned, naming an app client
@@ -408,19 +409,36 @@ func (s *Service) SignUp(ctx context.Context, _ Caller, in *SignUpInput) (*SignU
 	if err := checkWritable(req.client, attributeNames(in.UserAttributes)); err != nil {
 		return nil, err
 	}
-	if _, err := signUpUser(req.pool, in, "", "", s.now()); err != nil {
+	draft, err := signUpUser(req.pool, in, "", "", s.now())
+	if err != nil {
 		return nil, err
 	}
 	if err := checkPasswordPolicy(req.pool.passwordPolicy(), in.Password); err != nil {
 		return nil, err
 	}
+	pre, err := s.preSignUp(ctx, req.pool, req.client.rec.ClientID, triggers.SourcePreSignUpSignUp, in.Username,
+		in.UserAttributes, in.ValidationData, in.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
+	sub := newUUID()
+	var custom *customMessage
+	if _, sends := req.pool.signUpAttribute(draft.rec); sends && !pre.AutoConfirmUser {
+		draft.rec.Sub = sub
+		if draft.rec.Username == "" {
+			draft.rec.Username = sub // the username is the sub where an address is the sign-in name
+		}
+		if custom, err = s.composeCustomMessage(ctx, req.pool, req.client.rec.ClientID, triggers.SourceCustomMessageSignUp,
+			draft.rec, in.ClientMetadata); err != nil {
+			return nil, err
+		}
+	}
 	hash, err := s.hashPassword(ctx, in.Password)
 	if err != nil {
 		return nil, s.storeError(ctx, "SignUp", err)
 	}
-	sub := newUUID()
 	var out SignUpOutput
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		out = SignUpOutput{UserSub: sub}
 		p, err := s.loadPool(ctx, tx, req.pool.rec.ID)
 		if err != nil {
@@ -430,6 +448,8 @@ func (s *Service) SignUp(ctx context.Context, _ Caller, in *SignUpInput) (*SignU
 		if err != nil {
 			return err
 		}
+		applyAutoConfirm(&u, pre)
+		out.UserConfirmed = u.rec.Status == StatusConfirmed
 		if err := s.setPassword(p, &u, hash, in.Password); err != nil {
 			return err
 		}
@@ -455,7 +475,7 @@ func (s *Service) SignUp(ctx context.Context, _ Caller, in *SignUpInput) (*SignU
 			}
 			return err
 		}
-		if attr, ok := p.signUpAttribute(u.rec); ok {
+		if attr, ok := p.signUpAttribute(u.rec); ok && !out.UserConfirmed {
 			d, err := s.sendSignUpCode(ctx, tx, p, u.rec, attr)
 			if err != nil {
 				return err
@@ -512,6 +532,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, _ Caller, in *ConfirmSignUp
 		return nil, s.failHidden(ctx, "ConfirmSignUp", pc, in.Username, limitConfirmSignUp)
 	}
 	var mismatch bool
+	var confirmed store.User
 	err = s.update(ctx, func(tx store.Tx) error {
 		mismatch = false
 		p, u, err := s.reloadUser(ctx, tx, pc.pool.rec.ID, pc.user)
@@ -543,6 +564,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, _ Caller, in *ConfirmSignUp
 		if err := s.claimAliases(ctx, tx, p, &u.rec, in.ForceAliasCreation); err != nil {
 			return err
 		}
+		confirmed = u.rec
 		return s.saveUser(ctx, tx, p, &u)
 	})
 	if err != nil {
@@ -550,6 +572,9 @@ func (s *Service) ConfirmSignUp(ctx context.Context, _ Caller, in *ConfirmSignUp
 	}
 	if mismatch {
 		return nil, codeMismatch()
+	}
+	if err := s.postConfirmation(ctx, pc.pool, pc.client.rec.ClientID, triggers.SourcePostConfirmationConfirmSignUp, confirmed, in.ClientMetadata); err != nil {
+		return nil, err
 	}
 	return &Empty{}, nil
 }
@@ -598,8 +623,13 @@ func (s *Service) ResendConfirmationCode(ctx context.Context, _ Caller, in *Rese
 		}
 		return nil, invalidParameter("Cannot resend codes. The user has no email or phone_number that the user pool verifies.")
 	}
+	custom, err := s.composeCustomMessage(ctx, pc.pool, pc.client.rec.ClientID, triggers.SourceCustomMessageResendCode,
+		pc.user.rec, in.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
 	var out CodeDeliveryOutput
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		p, u, err := s.reloadUser(ctx, tx, pc.pool.rec.ID, pc.user)
 		if err != nil {
 			return err
@@ -663,6 +693,22 @@ func (s *Service) ForgotPassword(ctx context.Context, _ Caller, in *ForgotPasswo
 	if err != nil {
 		return nil, err
 	}
+	if !pc.found && pc.pool.hasTrigger(triggers.TriggerUserMigration) {
+		// An unknown name may be a user still in the old directory (see migrate.go).
+		u, found, err := s.migrateUser(ctx, pc.authRequest, triggers.SourceUserMigrationForgotPassword, in.Username, "", nil, in.ClientMetadata)
+		switch {
+		case errors.Is(err, errMigratedMeanwhile):
+			if pc, err = s.openPublic(ctx, op, in.ClientId, in.SecretHash, in.Username); err != nil {
+				return nil, err
+			}
+		case err != nil && pc.hides() && hiddenMigrationFailure(err):
+			s.log.InfoContext(ctx, "user migration refused", "pool", pc.pool.rec.ID, "err", err)
+		case err != nil:
+			return nil, err
+		case found:
+			pc.user, pc.found = u, true
+		}
+	}
 	var refusal error
 	switch {
 	case !pc.found:
@@ -680,8 +726,13 @@ func (s *Service) ForgotPassword(ctx context.Context, _ Caller, in *ForgotPasswo
 		}
 		return nil, refusal
 	}
+	custom, err := s.composeCustomMessage(ctx, pc.pool, pc.client.rec.ClientID, triggers.SourceCustomMessageForgotPassword,
+		pc.user.rec, in.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
 	var out CodeDeliveryOutput
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		p, u, err := s.reloadUser(ctx, tx, pc.pool.rec.ID, pc.user)
 		if err != nil {
 			return err
@@ -751,6 +802,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, _ Caller, in *Confi
 		return nil, s.storeError(ctx, op, err)
 	}
 	var mismatch bool
+	var confirmed store.User
 	err = s.update(ctx, func(tx store.Tx) error {
 		mismatch = false
 		p, u, err := s.reloadUser(ctx, tx, pc.pool.rec.ID, pc.user)
@@ -779,6 +831,7 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, _ Caller, in *Confi
 		if err := clearLockout(ctx, tx, p.rec.ID, u.rec.UsernameKey); err != nil {
 			return err
 		}
+		confirmed = u.rec
 		return s.saveUser(ctx, tx, p, &u)
 	})
 	if err != nil {
@@ -786,6 +839,9 @@ func (s *Service) ConfirmForgotPassword(ctx context.Context, _ Caller, in *Confi
 	}
 	if mismatch {
 		return nil, codeMismatch()
+	}
+	if err := s.postConfirmation(ctx, pc.pool, pc.client.rec.ClientID, triggers.SourcePostConfirmationConfirmForgotPassword, confirmed, in.ClientMetadata); err != nil {
+		return nil, err
 	}
 	return &Empty{}, nil
 }
@@ -944,6 +1000,20 @@ func (s *Service) changeAttributes(ctx context.Context, tx store.Tx, p poolView,
 	return sent, nil
 }
 
+// sendsAttributeCode says whether changing u's attributes to attrs sends a verification
+// code (see changeAttributes), so that the CustomMessage webhook is asked only then.
+func (p poolView) sendsAttributeCode(u store.User, attrs []AttributeType) bool {
+	for _, a := range attrs {
+		if a.Name != "email" && a.Name != "phone_number" || a.Value == "" || !slices.Contains(p.AutoVerifiedAttributes, a.Name) {
+			continue
+		}
+		if old, _ := u.Attribute(a.Name); old != a.Value {
+			return true
+		}
+	}
+	return false
+}
+
 // removeAttributes deletes attributes from u for AdminDeleteUserAttributes and
 // DeleteUserAttributes alike. An address goes with its verified flag and pending codes.
 func removeAttributes(ctx context.Context, tx store.Tx, p poolView, u *userView, names []string) error {
@@ -1001,8 +1071,17 @@ func (s *Service) UpdateUserAttributes(ctx context.Context, _ Caller, in *Update
 	if err := checkWritable(c, attributeNames(in.UserAttributes)); err != nil {
 		return nil, err
 	}
+	var custom *customMessage
+	if a.pool.sendsAttributeCode(a.user.rec, in.UserAttributes) {
+		draft := a.user.rec
+		draft.Attributes = setAttributes(draft.Attributes, in.UserAttributes)
+		if custom, err = s.composeCustomMessage(ctx, a.pool, c.rec.ClientID, triggers.SourceCustomMessageUpdateUserAttribute,
+			draft, in.ClientMetadata); err != nil {
+			return nil, err
+		}
+	}
 	var out UpdateUserAttributesOutput
-	err = s.updateUser(ctx, op, a.pool.rec.ID, a.user.rec.Username, func(tx store.Tx, p poolView, u *userView) error {
+	err = s.updateUserWithMessage(ctx, op, a.pool.rec.ID, a.user.rec.Username, custom, func(tx store.Tx, p poolView, u *userView) error {
 		if u.rec.Sub != a.user.rec.Sub {
 			return userNotFound()
 		}
@@ -1114,8 +1193,13 @@ func (s *Service) GetUserAttributeVerificationCode(ctx context.Context, _ Caller
 	if _, err := verifiableValue(a.user.rec, in.AttributeName); err != nil {
 		return nil, err
 	}
+	custom, err := s.composeCustomMessage(ctx, a.pool, a.claims.ClientID, triggers.SourceCustomMessageVerifyUserAttribute,
+		a.user.rec, in.ClientMetadata)
+	if err != nil {
+		return nil, err
+	}
 	var out CodeDeliveryOutput
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		p, u, err := s.reloadUser(ctx, tx, a.pool.rec.ID, a.user)
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/hashless/hashless/internal/kdf"
 	"github.com/hashless/hashless/internal/seal"
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // Clock tells the time. Every timed rule reads it, so tests can stand at a boundary.
@@ -48,6 +49,9 @@ type Config struct {
 	// SRPDefault says whether pools without the hashless:srp tag sign in with SRP (and so
 	// keep an SRP verifier for every password).
 	SRPDefault bool
+	// Triggers calls the pools' trigger webhooks (LambdaConfig). Nil means the defaults of
+	// package triggers: a 5 s limit per call, no redirects, the pool's logger.
+	Triggers *triggers.Invoker
 }
 
 // Service is the pool engine: every operation of the Cognito Identity Provider API that the
@@ -68,6 +72,7 @@ type Service struct {
 	decodedPools sync.Map
 	kdfGate      kdfGate
 	srpDefault   bool
+	triggers     *triggers.Invoker
 }
 
 // New builds a Service.
@@ -98,6 +103,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.kdfGate = newKDFGate()
 	s.kdfRuns = newKDFCounter(cfg.Registerer)
+	s.triggers = newInvoker(cfg.Triggers, cfg.Logger, newTriggerCounter(cfg.Registerer))
 	s.importer = newImportRunner(s)
 	return s, nil
 }
@@ -192,15 +198,23 @@ type Outbound struct {
 type outboxTx struct {
 	store.Tx
 	outbound []Outbound
+	// custom is the CustomMessage webhook's answer for the message this transaction sends.
+	custom *customMessage
 }
 
 // update runs fn in a store transaction and then hands the messages it wrote to delivery.
 // Every engine write goes through here rather than straight to the store, so no message is
 // delivered for a change that rolled back, and none twice when fn is retried.
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.updateWithMessage(ctx, nil, fn)
+}
+
+// updateWithMessage is update for a transaction whose message the CustomMessage webhook
+// composed beforehand (see custommessage.go).
+func (s *Service) updateWithMessage(ctx context.Context, custom *customMessage, fn func(tx store.Tx) error) error {
 	var sent []Outbound
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		otx := &outboxTx{Tx: tx}
+		otx := &outboxTx{Tx: tx, custom: custom}
 		if err := fn(otx); err != nil {
 			return err
 		}

@@ -200,6 +200,11 @@ func (s *Service) srpInitiate(ctx context.Context, req authRequest, params map[s
 	if err := s.checkSecretHash(req.client, params["SECRET_HASH"], names...); err != nil {
 		return nil, err
 	}
+	if found {
+		if err := s.preAuthentication(ctx, req, u); err != nil {
+			return nil, err
+		}
+	}
 	salt, v, hasVerifier := (*big.Int)(nil), (*big.Int)(nil), false
 	if found {
 		salt, v, hasVerifier = s.openVerifier(u)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 )
 
 // User statuses, as Cognito names them.
@@ -364,11 +365,34 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	// The triggers are asked before anything is hashed or stored: a refusal leaves nothing
+	// behind, and a webhook is never called from inside a transaction.
+	p, err := s.readPool(ctx, "AdminCreateUser", in.UserPoolId)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAttributes(p, in.UserAttributes, true); err != nil {
+		return nil, err
+	}
+	if in.MessageAction != "RESEND" {
+		// Cognito ignores the answer's flags for an administrator's user: it is created in
+		// FORCE_CHANGE_PASSWORD whatever the webhook says. Only a refusal counts.
+		if _, err := s.preSignUp(ctx, p, "", triggers.SourcePreSignUpAdminCreateUser, in.Username,
+			in.UserAttributes, in.ValidationData, in.ClientMetadata); err != nil {
+			return nil, err
+		}
+	}
+	var custom *customMessage
+	if in.MessageAction != "SUPPRESS" {
+		draft := store.User{Username: in.Username, Attributes: setAttributes(nil, in.UserAttributes), Status: StatusForceChangePassword}
+		if custom, err = s.composeCustomMessage(ctx, p, "", triggers.SourceCustomMessageAdminCreateUser, draft, in.ClientMetadata); err != nil {
+			return nil, err
+		}
+	}
 	// A temporary password generated and never sent (SUPPRESS) is known to no one and can
 	// never be used; hashing it would cost a KDF run for nothing (one in three of every
 	// migration's), so such a user gets no password at all, which signs in the same: never.
 	var password, hash string
-	var err error
 	if in.TemporaryPassword != "" || in.MessageAction != "SUPPRESS" {
 		password, hash, err = s.hashForPool(ctx, "AdminCreateUser", in.UserPoolId, in.TemporaryPassword, true)
 		if err != nil {
@@ -376,10 +400,10 @@ func (s *Service) AdminCreateUser(ctx context.Context, _ Caller, in *AdminCreate
 		}
 	}
 	if in.MessageAction == "RESEND" {
-		return s.resendInvitation(ctx, in, password, hash)
+		return s.resendInvitation(ctx, in, password, hash, custom)
 	}
 	var out AdminCreateUserOutput
-	err = s.update(ctx, func(tx store.Tx) error {
+	err = s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -463,9 +487,9 @@ func (s *Service) hashForPool(ctx context.Context, op, poolID, password string, 
 
 // resendInvitation is AdminCreateUser with MessageAction RESEND: a new temporary password for
 // a user who has not yet signed in.
-func (s *Service) resendInvitation(ctx context.Context, in *AdminCreateUserInput, password, hash string) (*AdminCreateUserOutput, error) {
+func (s *Service) resendInvitation(ctx context.Context, in *AdminCreateUserInput, password, hash string, custom *customMessage) (*AdminCreateUserOutput, error) {
 	var out AdminCreateUserOutput
-	err := s.update(ctx, func(tx store.Tx) error {
+	err := s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		p, err := s.loadPool(ctx, tx, in.UserPoolId)
 		if err != nil {
 			return err
@@ -553,7 +577,14 @@ func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput
 
 // updateUser runs change on the named user inside a transaction and saves the result.
 func (s *Service) updateUser(ctx context.Context, op, poolID, name string, change func(tx store.Tx, p poolView, u *userView) error) error {
-	err := s.update(ctx, func(tx store.Tx) error {
+	return s.updateUserWithMessage(ctx, op, poolID, name, nil, change)
+}
+
+// updateUserWithMessage is updateUser for a change whose message the CustomMessage webhook
+// composed beforehand.
+func (s *Service) updateUserWithMessage(ctx context.Context, op, poolID, name string, custom *customMessage,
+	change func(tx store.Tx, p poolView, u *userView) error) error {
+	err := s.updateWithMessage(ctx, custom, func(tx store.Tx) error {
 		p, err := s.loadPool(ctx, tx, poolID)
 		if err != nil {
 			return err
@@ -626,7 +657,28 @@ func (s *Service) AdminUpdateUserAttributes(ctx context.Context, _ Caller, in *A
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	err := s.updateUser(ctx, "AdminUpdateUserAttributes", in.UserPoolId, in.Username, func(tx store.Tx, p poolView, u *userView) error {
+	// A changed address is sent a code; the CustomMessage webhook composes it first.
+	var custom *customMessage
+	var p poolView
+	var u userView
+	err := s.store.View(ctx, func(tx store.ReadTx) (err error) {
+		if p, err = s.loadPool(ctx, tx, in.UserPoolId); err != nil || !p.hasTrigger(triggers.TriggerCustomMessage) {
+			return err
+		}
+		u, err = resolveUser(ctx, tx, p, in.Username)
+		return err
+	})
+	if err != nil {
+		return nil, s.storeError(ctx, "AdminUpdateUserAttributes", err)
+	}
+	if p.hasTrigger(triggers.TriggerCustomMessage) && p.sendsAttributeCode(u.rec, in.UserAttributes) {
+		draft := u.rec
+		draft.Attributes = setAttributes(draft.Attributes, in.UserAttributes)
+		if custom, err = s.composeCustomMessage(ctx, p, "", triggers.SourceCustomMessageUpdateUserAttribute, draft, in.ClientMetadata); err != nil {
+			return nil, err
+		}
+	}
+	err = s.updateUserWithMessage(ctx, "AdminUpdateUserAttributes", in.UserPoolId, in.Username, custom, func(tx store.Tx, p poolView, u *userView) error {
 		_, err := s.changeAttributes(ctx, tx, p, u, in.UserAttributes)
 		return err
 	})
@@ -732,14 +784,20 @@ func (s *Service) AdminConfirmSignUp(ctx context.Context, _ Caller, in *AdminUse
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	var pool poolView
+	var confirmed store.User
 	err := s.updateUser(ctx, "AdminConfirmSignUp", in.UserPoolId, in.Username, func(tx store.Tx, p poolView, u *userView) error {
 		if u.rec.Status != StatusUnconfirmed {
 			return newError(ExNotAuthorized, "User cannot be confirmed. Current status is %s", u.rec.Status)
 		}
 		u.rec.Status = StatusConfirmed
+		pool, confirmed = p, u.rec
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := s.postConfirmation(ctx, pool, "", triggers.SourcePostConfirmationConfirmSignUp, confirmed, nil); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil

@@ -49,7 +49,7 @@ func (fx *challengeFixture) mustCall(t testing.TB, op string, in any) map[string
 func newChallengeFixture(t testing.TB) *challengeFixture {
 	fx := &challengeFixture{h: newHandler(t)}
 	pool := fx.mustCall(t, "CreateUserPool", map[string]any{"PoolName": "fuzz", "MfaConfiguration": "OPTIONAL",
-		"UserPoolTags": map[string]string{"hashless:srp": "enabled"},
+		"UserPoolTags":        map[string]string{"hashless:srp": "enabled"},
 		"DeviceConfiguration": map[string]any{"ChallengeRequiredOnNewDevice": true}})
 	poolID := pool["UserPool"].(map[string]any)["Id"].(string)
 	fx.mustCall(t, "SetUserPoolMfaConfig", map[string]any{"UserPoolId": poolID, "MfaConfiguration": "OPTIONAL",

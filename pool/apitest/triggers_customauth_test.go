@@ -1,0 +1,87 @@
+package apitest
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/hashless/hashless/internal/pooltest"
+)
+
+// A one-question custom authentication: the answer is "42", three wrong answers fail.
+func TestTriggerCustomAuth(t *testing.T) {
+	each(t, func(t *testing.T, p *pooltest.Pool) {
+		h := newHook(t, func(ev event) (int, any) {
+			switch ev.source() {
+			case "DefineAuthChallenge_Authentication":
+				session, _ := ev.request()["session"].([]any)
+				if n := len(session); n > 0 {
+					last := session[n-1].(map[string]any)
+					if last["challengeResult"] == true {
+						return answerWith(ev, map[string]any{"issueTokens": true, "failAuthentication": false})
+					}
+					if n >= 3 {
+						return answerWith(ev, map[string]any{"issueTokens": false, "failAuthentication": true})
+					}
+				}
+				return answerWith(ev, map[string]any{"challengeName": "CUSTOM_CHALLENGE"})
+			case "CreateAuthChallenge_Authentication":
+				return answerWith(ev, map[string]any{"publicChallengeParameters": map[string]string{"question": "6 x 7?"},
+					"privateChallengeParameters": map[string]string{"answer": "42"}, "challengeMetadata": "QUESTION"})
+			case "VerifyAuthChallengeResponse_Authentication":
+				ok := ev.requestString("challengeAnswer") == ev.requestMap("privateChallengeParameters")["answer"]
+				return answerWith(ev, map[string]any{"answerCorrect": ok})
+			}
+			return http.StatusOK, nil
+		})
+		s := newTriggerSetup(t, p, &types.LambdaConfigType{DefineAuthChallenge: aws.String(h.URL),
+			CreateAuthChallenge: aws.String(h.URL), VerifyAuthChallengeResponse: aws.String(h.URL)},
+			func(in *cip.CreateUserPoolClientInput) {
+				in.ExplicitAuthFlows = append(in.ExplicitAuthFlows, types.ExplicitAuthFlowsTypeAllowCustomAuth)
+			})
+		createUser(t, s.c, s.poolID, "quinn", "email", "quinn@example.com", "email_verified", "true")
+		must(s.c.AdminSetUserPassword(ctx(t), &cip.AdminSetUserPasswordInput{UserPoolId: &s.poolID, Username: aws.String("quinn"), Password: aws.String(password), Permanent: true}))(t)
+
+		start := func() *cip.InitiateAuthOutput {
+			return must(s.c.InitiateAuth(ctx(t), &cip.InitiateAuthInput{ClientId: &s.clientID, AuthFlow: types.AuthFlowTypeCustomAuth,
+				AuthParameters: map[string]string{"USERNAME": "quinn"}}))(t)
+		}
+		answer := func(session *string, a string) (*cip.RespondToAuthChallengeOutput, error) {
+			return s.c.RespondToAuthChallenge(ctx(t), &cip.RespondToAuthChallengeInput{ClientId: &s.clientID, ChallengeName: types.ChallengeNameTypeCustomChallenge,
+				Session: session, ChallengeResponses: map[string]string{"USERNAME": "quinn", "ANSWER": a}})
+		}
+
+		out := start()
+		if out.ChallengeName != types.ChallengeNameTypeCustomChallenge || out.ChallengeParameters["question"] != "6 x 7?" || out.ChallengeParameters["answer"] != "" {
+			t.Fatalf("challenge %+v", out)
+		}
+		wrong := must(answer(out.Session, "41"))(t)
+		if wrong.ChallengeName != types.ChallengeNameTypeCustomChallenge || wrong.AuthenticationResult != nil {
+			t.Fatalf("a wrong answer got %+v", wrong)
+		}
+		// A session is good once.
+		_, err := answer(out.Session, "42")
+		wantAPIError(t, err, "NotAuthorizedException")
+		right := must(answer(wrong.Session, "42"))(t)
+		if right.AuthenticationResult == nil || right.AuthenticationResult.IdToken == nil {
+			t.Fatalf("the right answer got %+v", right)
+		}
+		defines := h.calls("DefineAuthChallenge_Authentication")
+		last := defines[len(defines)-1].request()["session"].([]any)
+		if len(last) != 2 || last[0].(map[string]any)["challengeMetadata"] != "QUESTION" || last[0].(map[string]any)["challengeResult"] != false {
+			t.Fatalf("define saw session %v", last)
+		}
+
+		// Three wrong answers: the define webhook fails the authentication.
+		out = start()
+		cur := out.Session
+		for i := 0; i < 2; i++ {
+			cur = must(answer(cur, "0"))(t).Session
+		}
+		_, err = answer(cur, "0")
+		wantAPIError(t, err, "NotAuthorizedException")
+	})
+}
