@@ -583,14 +583,7 @@ func (s *Service) respondNewPassword(ctx context.Context, req authRequest, in *R
 		if err != nil {
 			return err
 		}
-		rec, err := tx.GetUser(ctx, p.rec.ID, cs.UsernameKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return userNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		u, err := decodeUser(rec)
+		u, err := sessionUser(ctx, tx, p.rec.ID, cs.UsernameKey, userNotFound())
 		if err != nil {
 			return err
 		}

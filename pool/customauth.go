@@ -168,14 +168,7 @@ func (s *Service) respondCustom(ctx context.Context, req authRequest, in *Respon
 		if json.Unmarshal(e.Value, &st) != nil {
 			return newError(ExNotAuthorized, "Invalid session for the user.")
 		}
-		rec, err := tx.GetUser(ctx, cs.PoolID, cs.UsernameKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return userNotFound()
-		}
-		if err != nil {
-			return err
-		}
-		u, err = decodeUser(rec)
+		u, err = sessionUser(ctx, tx, cs.PoolID, cs.UsernameKey, userNotFound())
 		return err
 	})
 	if err != nil {

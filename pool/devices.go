@@ -34,6 +34,7 @@ const (
 	ChallengeDevicePasswordVerifier = "DEVICE_PASSWORD_VERIFIER"
 
 	nsDevicePending      = "device-pending"
+	deviceBlockPurpose   = "srp-secret-block|device"
 	devicePendingTTL     = 24 * time.Hour
 	maxDevices           = 100
 	deviceStatusRemember = "remembered"
@@ -139,14 +140,7 @@ func (s *Service) respondDeviceSRP(ctx context.Context, req authRequest, in *Res
 	}
 	var u userView
 	err = s.store.View(ctx, func(tx store.ReadTx) error {
-		rec, err := tx.GetUser(ctx, cs.PoolID, cs.UsernameKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return newError(ExNotAuthorized, "Invalid session for the user.")
-		}
-		if err != nil {
-			return err
-		}
-		u, err = decodeUser(rec)
+		u, err = sessionUser(ctx, tx, cs.PoolID, cs.UsernameKey, newError(ExNotAuthorized, "Invalid session for the user."))
 		return err
 	})
 	if err != nil {
@@ -171,23 +165,12 @@ func (s *Service) respondDeviceSRP(ctx context.Context, req authRequest, in *Res
 	block := deviceBlock{srpBlock: srpBlock{ID: randomString(alnum, 32), PoolID: cs.PoolID, ClientID: req.client.rec.ClientID,
 		UsernameKey: u.rec.UsernameKey, UserID: u.rec.Username, B: server.Secret().Bytes(), Expires: cs.Expires},
 		DeviceKey: d.Key, Session: in.Session}
-	pub, _ := json.Marshal(srpPublic{A: srp.Hex(pubA), B: srp.Hex(server.PublicKey())})
-	err = s.update(ctx, func(tx store.Tx) error {
-		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: cs.PoolID, Namespace: nsSRP, Key: block.ID, Value: pub, ExpiresAt: block.Expires})
-	})
-	if err != nil {
-		return nil, s.storeError(ctx, "RespondToAuthChallenge", err)
-	}
-	plain, err := json.Marshal(block)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s.sealer.Seal(srpBlockPurpose+"|device", plain))
+	sealed, err := s.startExchange(ctx, "RespondToAuthChallenge", deviceBlockPurpose, block, block.srpBlock, pubA, server)
 	if err != nil {
 		return nil, err
 	}
 	return &AuthOutput{ChallengeName: ChallengeDevicePasswordVerifier, Session: in.Session, ChallengeParameters: map[string]string{
-		"SALT": srp.Hex(salt), "SRP_B": srp.Hex(server.PublicKey()), "SECRET_BLOCK": base64.StdEncoding.EncodeToString(raw),
+		"SALT": srp.Hex(salt), "SRP_B": srp.Hex(server.PublicKey()), "SECRET_BLOCK": sealed,
 		"USERNAME": u.rec.Username, "DEVICE_KEY": d.Key,
 	}}, nil
 }
@@ -201,13 +184,9 @@ func (s *Service) respondDevicePasswordVerifier(ctx context.Context, req authReq
 			return nil, invalidParameter("Missing required parameter %s", name)
 		}
 	}
-	raw, err := base64.StdEncoding.Strict().DecodeString(r["PASSWORD_CLAIM_SECRET_BLOCK"])
-	if err != nil || len(r["PASSWORD_CLAIM_SECRET_BLOCK"]) > 4096 {
-		return nil, incorrectPassword()
-	}
-	plain, err := s.sealer.Open(srpBlockPurpose+"|device", base64.RawURLEncoding.EncodeToString(raw))
 	var block deviceBlock
-	if err != nil || json.Unmarshal(plain, &block) != nil || block.ClientID != req.client.rec.ClientID ||
+	raw, ok := s.openBlock(deviceBlockPurpose, r["PASSWORD_CLAIM_SECRET_BLOCK"], &block)
+	if !ok || block.ClientID != req.client.rec.ClientID ||
 		block.PoolID != req.pool.rec.ID || block.DeviceKey != r["DEVICE_KEY"] || block.UserID != r["USERNAME"] {
 		return nil, incorrectPassword()
 	}
@@ -237,14 +216,7 @@ func (s *Service) respondDevicePasswordVerifier(ctx context.Context, req authReq
 		if err := consumeSession(ctx, tx, cs, s.now()); err != nil {
 			return err
 		}
-		rec, err := tx.GetUser(ctx, block.PoolID, block.UsernameKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return incorrectPassword()
-		}
-		if err != nil {
-			return err
-		}
-		u, err = decodeUser(rec)
+		u, err = sessionUser(ctx, tx, block.PoolID, block.UsernameKey, incorrectPassword())
 		return err
 	})
 	if err != nil {
@@ -281,21 +253,15 @@ func (s *Service) respondDevicePasswordVerifier(ctx context.Context, req authReq
 
 // touchDevice records a sign-in from a device (best effort: it only feeds LastAuthenticatedDate).
 func (s *Service) touchDevice(ctx context.Context, u userView, key string) {
-	err := s.update(ctx, func(tx store.Tx) error {
-		p, cur, err := s.reloadUser(ctx, tx, u.rec.PoolID, u)
-		if err != nil {
-			return err
-		}
+	s.updateBestEffort(ctx, u, "could not record a device's sign-in", func(_ poolView, cur *userView) (bool, error) {
 		_, i, ok := cur.device(key)
 		if !ok {
-			return nil
+			return false, nil
 		}
+		cur.Devices = slices.Clone(cur.Devices)
 		cur.Devices[i].LastAuth = s.now()
-		return s.saveUser(ctx, tx, p, &cur)
+		return true, nil
 	})
-	if err != nil {
-		s.log.WarnContext(ctx, "could not record a device's sign-in", "pool", u.rec.PoolID, "sub", u.rec.Sub, "err", err)
-	}
 }
 
 // --- the device operations ----------------------------------------------------------------------

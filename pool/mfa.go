@@ -332,14 +332,8 @@ func (s *Service) takeChallenge(ctx context.Context, req authRequest, in *Respon
 	}
 	var u userView
 	err = s.update(ctx, func(tx store.Tx) error {
-		rec, err := tx.GetUser(ctx, cs.PoolID, cs.UsernameKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return newError(ExNotAuthorized, "Invalid session for the user.")
-		}
-		if err != nil {
-			return err
-		}
-		if u, err = decodeUser(rec); err != nil {
+		var err error
+		if u, err = sessionUser(ctx, tx, cs.PoolID, cs.UsernameKey, newError(ExNotAuthorized, "Invalid session for the user.")); err != nil {
 			return err
 		}
 		if err := s.checkSecretHash(req.client, in.ChallengeResponses["SECRET_HASH"], in.ChallengeResponses["USERNAME"], u.rec.Username); err != nil {
@@ -690,14 +684,7 @@ func (s *Service) softwareTokenSubject(ctx context.Context, accessToken, session
 		if err != nil {
 			return err
 		}
-		rec, err := tx.GetUser(ctx, cs.PoolID, cs.UsernameKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return newError(ExNotAuthorized, "Invalid session for the user.")
-		}
-		if err != nil {
-			return err
-		}
-		u, err := decodeUser(rec)
+		u, err := sessionUser(ctx, tx, cs.PoolID, cs.UsernameKey, newError(ExNotAuthorized, "Invalid session for the user."))
 		if err != nil {
 			return err
 		}
@@ -734,13 +721,8 @@ func (s *Service) AssociateSoftwareToken(ctx context.Context, _ Caller, in *Asso
 			return err
 		}
 		u.MFA.TOTPPending = s.sealer.Seal(totpSealPurpose(u.rec), []byte(secret))
-		if sub.session.ID != "" {
-			if err := consumeSession(ctx, tx, sub.session, s.now()); err != nil {
-				return err
-			}
-			if out.Session, err = s.newSession(ctx, tx, p, sub.client, u.rec, ChallengeMFASetup); err != nil {
-				return err
-			}
+		if out.Session, err = s.renewSetupSession(ctx, tx, sub, p, u); err != nil {
+			return err
 		}
 		return s.saveUser(ctx, tx, p, &u)
 	})
@@ -803,12 +785,9 @@ func (s *Service) VerifySoftwareToken(ctx context.Context, _ Caller, in *VerifyS
 		u.MFA.TOTP, u.MFA.TOTPPending, u.MFA.TOTPLastStep = u.MFA.TOTPPending, "", step
 		if sub.session.ID != "" {
 			u.MFA.Software = true
-			if err := consumeSession(ctx, tx, sub.session, s.now()); err != nil {
-				return err
-			}
-			if out.Session, err = s.newSession(ctx, tx, p, sub.client, u.rec, ChallengeMFASetup); err != nil {
-				return err
-			}
+		}
+		if out.Session, err = s.renewSetupSession(ctx, tx, sub, p, u); err != nil {
+			return err
 		}
 		return s.saveUser(ctx, tx, p, &u)
 	})
@@ -822,6 +801,18 @@ func (s *Service) VerifySoftwareToken(ctx context.Context, _ Caller, in *VerifyS
 		return nil, newError(ExEnableSoftwareTokenMFA, "Code mismatch")
 	}
 	return out, nil
+}
+
+// renewSetupSession uses up the MFA_SETUP session a software-token call came with and
+// issues the next one ("" when the call came with an access token).
+func (s *Service) renewSetupSession(ctx context.Context, tx store.Tx, sub tokenSubject, p poolView, u userView) (string, error) {
+	if sub.session.ID == "" {
+		return "", nil
+	}
+	if err := consumeSession(ctx, tx, sub.session, s.now()); err != nil {
+		return "", err
+	}
+	return s.newSession(ctx, tx, p, sub.client, u.rec, ChallengeMFASetup)
 }
 
 // newSessionWithID is newSession that also returns the session, for challenges that key

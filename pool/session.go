@@ -88,3 +88,16 @@ func consumeSession(ctx context.Context, tx store.Tx, cs challengeSession, now t
 	}
 	return err
 }
+
+// sessionUser reads the user a challenge names; missing is the answer when the user is gone
+// (each challenge answers that its own way).
+func sessionUser(ctx context.Context, tx store.ReadTx, poolID, usernameKey string, missing error) (userView, error) {
+	rec, err := tx.GetUser(ctx, poolID, usernameKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return userView{}, missing
+	}
+	if err != nil {
+		return userView{}, err
+	}
+	return decodeUser(rec)
+}

@@ -125,22 +125,33 @@ func (s *Service) giveVerifier(ctx context.Context, p poolView, u userView, pass
 	if !s.srpEnabled(p) || u.SRP != "" {
 		return
 	}
+	// The sign-in stands if this fails; the next one tries again.
+	s.updateBestEffort(ctx, u, "could not store an SRP verifier", func(p poolView, cur *userView) (bool, error) {
+		if cur.SRP != "" || cur.rec.PasswordHash != u.rec.PasswordHash {
+			return false, nil // another sign-in did it, or the password changed meanwhile
+		}
+		var err error
+		cur.SRP, err = s.sealVerifier(p, cur.rec, password)
+		return err == nil, err
+	})
+}
+
+// updateBestEffort applies change to a fresh copy of u and saves it when change says so;
+// a failure is logged with why, never returned, for updates a sign-in does not depend on.
+func (s *Service) updateBestEffort(ctx context.Context, u userView, why string, change func(p poolView, cur *userView) (bool, error)) {
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, cur, err := s.reloadUser(ctx, tx, p.rec.ID, u)
+		p, cur, err := s.reloadUser(ctx, tx, u.rec.PoolID, u)
 		if err != nil {
 			return err
 		}
-		if cur.SRP != "" || cur.rec.PasswordHash != u.rec.PasswordHash {
-			return nil // another sign-in did it, or the password changed meanwhile
-		}
-		if cur.SRP, err = s.sealVerifier(p, cur.rec, password); err != nil {
+		save, err := change(p, &cur)
+		if err != nil || !save {
 			return err
 		}
 		return s.saveUser(ctx, tx, p, &cur)
 	})
 	if err != nil {
-		// The sign-in stands; the next one tries again.
-		s.log.WarnContext(ctx, "could not store an SRP verifier", "pool", p.rec.ID, "sub", u.rec.Sub, "err", err)
+		s.log.WarnContext(ctx, why, "pool", u.rec.PoolID, "sub", u.rec.Sub, "err", err)
 	}
 }
 
@@ -230,14 +241,7 @@ func (s *Service) srpInitiate(ctx context.Context, req authRequest, params map[s
 		return nil, err
 	}
 	block.B = server.Secret().Bytes()
-	pub, _ := json.Marshal(srpPublic{A: srp.Hex(pubA), B: srp.Hex(server.PublicKey())})
-	err = s.update(ctx, func(tx store.Tx) error {
-		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: block.PoolID, Namespace: nsSRP, Key: block.ID, Value: pub, ExpiresAt: block.Expires})
-	})
-	if err != nil {
-		return nil, s.storeError(ctx, "InitiateAuth", err)
-	}
-	sealed, err := s.sealBlock(block)
+	sealed, err := s.startExchange(ctx, "InitiateAuth", srpBlockPurpose, block, block, pubA, server)
 	if err != nil {
 		return nil, err
 	}
@@ -269,35 +273,48 @@ func uuidFromBytes(b []byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
+// startExchange keeps an exchange's public values until its answer (taking them is what
+// makes the block single-use) and seals the server's state into the SECRET_BLOCK; sealed
+// is the whole block (a user's or a device's), b its common part.
+func (s *Service) startExchange(ctx context.Context, op, purpose string, sealed any, b srpBlock, pubA *big.Int, server *srp.Server) (string, error) {
+	pub, _ := json.Marshal(srpPublic{A: srp.Hex(pubA), B: srp.Hex(server.PublicKey())})
+	err := s.update(ctx, func(tx store.Tx) error {
+		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: b.PoolID, Namespace: nsSRP, Key: b.ID, Value: pub, ExpiresAt: b.Expires})
+	})
+	if err != nil {
+		return "", s.storeError(ctx, op, err)
+	}
+	return s.sealBlock(purpose, sealed)
+}
+
 // SECRET_BLOCK is standard base64 (the clients decode it so and sign the bytes) of the
-// sealed block's bytes.
-func (s *Service) sealBlock(b srpBlock) (string, error) {
-	plain, err := json.Marshal(b)
+// sealed block's bytes. purpose keeps a user's and a device's blocks apart.
+func (s *Service) sealBlock(purpose string, block any) (string, error) {
+	plain, err := json.Marshal(block)
 	if err != nil {
 		return "", err
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s.sealer.Seal(srpBlockPurpose, plain))
+	raw, err := base64.RawURLEncoding.DecodeString(s.sealer.Seal(purpose, plain))
 	if err != nil {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(raw), nil
 }
 
-// openBlock returns the block and the bytes the client signed.
-func (s *Service) openBlock(secretBlock string) (srpBlock, []byte, bool) {
+// openBlock decodes a SECRET_BLOCK into block and returns the bytes the client signed.
+func (s *Service) openBlock(purpose, secretBlock string, block any) ([]byte, bool) {
 	if secretBlock == "" || len(secretBlock) > 4096 {
-		return srpBlock{}, nil, false
+		return nil, false
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(secretBlock)
 	if err != nil {
-		return srpBlock{}, nil, false
+		return nil, false
 	}
-	plain, err := s.sealer.Open(srpBlockPurpose, base64.RawURLEncoding.EncodeToString(raw))
-	var b srpBlock
-	if err != nil || json.Unmarshal(plain, &b) != nil {
-		return srpBlock{}, nil, false
+	plain, err := s.sealer.Open(purpose, base64.RawURLEncoding.EncodeToString(raw))
+	if err != nil || json.Unmarshal(plain, block) != nil {
+		return nil, false
 	}
-	return b, raw, true
+	return raw, true
 }
 
 // srpVerify answers PASSWORD_VERIFIER. Every failure of the proof is the same
@@ -309,7 +326,8 @@ func (s *Service) srpVerify(ctx context.Context, req authRequest, in *RespondToA
 			return nil, invalidParameter("Missing required parameter %s", name)
 		}
 	}
-	block, signed, ok := s.openBlock(r["PASSWORD_CLAIM_SECRET_BLOCK"])
+	var block srpBlock
+	signed, ok := s.openBlock(srpBlockPurpose, r["PASSWORD_CLAIM_SECRET_BLOCK"], &block)
 	if !ok || block.ClientID != req.client.rec.ClientID || block.PoolID != req.pool.rec.ID {
 		return nil, incorrectPassword()
 	}
