@@ -120,7 +120,7 @@ func (s *Service) customStep(ctx context.Context, req authRequest, u userView, s
 	}
 	var session string
 	err = s.update(ctx, func(tx store.Tx) error {
-		sealed, cs, err := s.newSessionWithID(ctx, tx, req.pool, req.client, u.rec, ChallengeCustom)
+		sealed, cs, err := s.newSessionWithID(ctx, tx, req.pool, req.client, u.rec, ChallengeCustom, req.deviceKey)
 		if err != nil {
 			return err
 		}

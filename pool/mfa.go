@@ -169,7 +169,7 @@ func (s *Service) factorChallenge(ctx context.Context, req authRequest, u userVi
 	}
 	var out *AuthOutput
 	err = s.update(ctx, func(tx store.Tx) error {
-		session, cs, err := s.newSessionWithID(ctx, tx, req.pool, req.client, u.rec, factor)
+		session, cs, err := s.newSessionWithID(ctx, tx, req.pool, req.client, u.rec, factor, req.deviceKey)
 		if err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func (s *Service) factorChallenge(ctx context.Context, req authRequest, u userVi
 func (s *Service) challenge(ctx context.Context, req authRequest, u userView, name string, params map[string]string) (*AuthOutput, error) {
 	var session string
 	err := s.update(ctx, func(tx store.Tx) (err error) {
-		session, err = s.newSession(ctx, tx, req.pool, req.client, u.rec, name)
+		session, _, err = s.newSessionWithID(ctx, tx, req.pool, req.client, u.rec, name, req.deviceKey)
 		return err
 	})
 	if err != nil {
@@ -229,7 +229,7 @@ func (s *Service) respondMFA(ctx context.Context, req authRequest, in *RespondTo
 	if code == "" {
 		return nil, invalidParameter("Missing required parameter %s", codeName)
 	}
-	cs, u, err := s.takeChallenge(ctx, req, in)
+	cs, u, err := s.takeChallenge(ctx, &req, in)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func (s *Service) respondSelectMFA(ctx context.Context, req authRequest, in *Res
 	if answer == "" {
 		return nil, invalidParameter("Missing required parameter ANSWER")
 	}
-	_, u, err := s.takeChallenge(ctx, req, in)
+	_, u, err := s.takeChallenge(ctx, &req, in)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func (s *Service) respondSelectMFA(ctx context.Context, req authRequest, in *Res
 // respondMFASetup ends MFA_SETUP, whose session VerifySoftwareToken renewed once the new
 // token proved itself.
 func (s *Service) respondMFASetup(ctx context.Context, req authRequest, in *RespondToAuthChallengeInput) (*AuthOutput, error) {
-	_, u, err := s.takeChallenge(ctx, req, in)
+	_, u, err := s.takeChallenge(ctx, &req, in)
 	if err != nil {
 		return nil, err
 	}
@@ -321,8 +321,9 @@ func (s *Service) respondMFASetup(ctx context.Context, req authRequest, in *Resp
 	return s.signIn(ctx, req, u.rec, s.now())
 }
 
-// takeChallenge opens and uses up a challenge's session and loads its user.
-func (s *Service) takeChallenge(ctx context.Context, req authRequest, in *RespondToAuthChallengeInput) (challengeSession, userView, error) {
+// takeChallenge opens and uses up a challenge's session and loads its user; req takes on
+// the device the sign-in proved.
+func (s *Service) takeChallenge(ctx context.Context, req *authRequest, in *RespondToAuthChallengeInput) (challengeSession, userView, error) {
 	cs, err := s.openSession(in.Session, req.client.rec.ClientID, in.ChallengeName)
 	if err != nil {
 		return cs, userView{}, err
@@ -347,6 +348,7 @@ func (s *Service) takeChallenge(ctx context.Context, req authRequest, in *Respon
 	if !u.rec.Enabled {
 		return cs, userView{}, newError(ExNotAuthorized, "User is disabled.")
 	}
+	req.deviceKey = cs.DeviceKey
 	return cs, u, nil
 }
 
@@ -817,9 +819,9 @@ func (s *Service) renewSetupSession(ctx context.Context, tx store.Tx, sub tokenS
 
 // newSessionWithID is newSession that also returns the session, for challenges that key
 // state (a code) to it.
-func (s *Service) newSessionWithID(ctx context.Context, tx store.Tx, p poolView, c clientView, u store.User, challenge string) (string, challengeSession, error) {
+func (s *Service) newSessionWithID(ctx context.Context, tx store.Tx, p poolView, c clientView, u store.User, challenge, device string) (string, challengeSession, error) {
 	cs := challengeSession{ID: randomString(alnum, 32), PoolID: p.rec.ID, ClientID: c.rec.ClientID, UsernameKey: u.UsernameKey,
-		Challenge: challenge, Expires: s.now().Add(c.authSessionValidity())}
+		Challenge: challenge, Expires: s.now().Add(c.authSessionValidity()), DeviceKey: device}
 	sealed, err := s.registerSession(ctx, tx, cs)
 	return sealed, cs, err
 }

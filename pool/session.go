@@ -19,6 +19,9 @@ type challengeSession struct {
 	UsernameKey string    `json:"user"`
 	Challenge   string    `json:"challenge"`
 	Expires     time.Time `json:"exp"`
+	// DeviceKey is the device the sign-in proved, so that the tokens at the end name it
+	// (and no new device is issued for it).
+	DeviceKey string `json:"device,omitempty"`
 }
 
 const (
@@ -54,7 +57,7 @@ func (s *Service) openSession(raw, clientID, challenge string) (challengeSession
 // newSession registers and seals a session for a challenge; validity is the client's
 // AuthSessionValidity in minutes.
 func (s *Service) newSession(ctx context.Context, tx store.Tx, p poolView, c clientView, u store.User, challenge string) (string, error) {
-	sealed, _, err := s.newSessionWithID(ctx, tx, p, c, u, challenge)
+	sealed, _, err := s.newSessionWithID(ctx, tx, p, c, u, challenge, "")
 	return sealed, err
 }
 

@@ -137,6 +137,13 @@ func TestRememberedDevices(t *testing.T) {
 		if next.ChallengeName != types.ChallengeNameTypeSoftwareTokenMfa {
 			t.Fatalf("a device that is not remembered: %s", next.ChallengeName)
 		}
+		// After the code, the tokens name the proved device and no new one is issued.
+		clock.Advance(30 * time.Second)
+		withCode := must(respond(t, s, next.ChallengeName, next.Session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": must(totp.Code(secret, clock.Now()))(t)}))(t)
+		if withCode.AuthenticationResult == nil || withCode.AuthenticationResult.NewDeviceMetadata != nil ||
+			claims(t, p, s.poolID, aws.ToString(withCode.AuthenticationResult.AccessToken))["device_key"] != d.key {
+			t.Fatalf("tokens after MFA from a known device: %+v", withCode.AuthenticationResult)
+		}
 
 		// Forgotten: the key means nothing now; the sign-in meets MFA and names a new device.
 		must(s.c.AdminForgetDevice(ctx(t), &cip.AdminForgetDeviceInput{UserPoolId: &s.poolID, Username: aws.String("quinn"), DeviceKey: &d.key}))(t)
