@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/big"
 
 	"github.com/hashless/hashless/pool/store"
 	"github.com/hashless/hashless/pool/triggers"
+	"github.com/hashless/hashless/srp"
 )
 
 // CUSTOM_AUTH: the pool's DefineAuthChallenge webhook decides, from the challenges answered
@@ -14,8 +16,10 @@ import (
 // makes each challenge and VerifyAuthChallengeResponse judges each answer. The challenges
 // answered so far and the current challenge's private parameters stay on the server, in an
 // ephemeral record named by the session, so the client sees only the public parameters.
-// Only CUSTOM_CHALLENGE is supported as a step; a define answer naming another challenge
-// (PASSWORD_VERIFIER after SRP_A, an MFA challenge) is refused as an invalid answer.
+// The steps are CUSTOM_CHALLENGE and, for an authentication begun with SRP_A (as the
+// official clients begin it), PASSWORD_VERIFIER, whose proof the define webhook then sees as
+// a PASSWORD_VERIFIER result; a define answer naming anything else (an MFA challenge) is
+// refused as an invalid answer.
 
 const (
 	ChallengeCustom = "CUSTOM_CHALLENGE"
@@ -31,6 +35,9 @@ type customAuthState struct {
 	Session  triggers.Session  `json:"session"`
 	Private  map[string]string `json:"private,omitempty"`
 	Metadata string            `json:"metadata,omitempty"`
+	// SRPA is the client's A when the authentication began with SRP_A, for a
+	// PASSWORD_VERIFIER step.
+	SRPA string `json:"srp_a,omitempty"`
 }
 
 func customAuthNotConfigured() *Error {
@@ -49,8 +56,19 @@ func (s *Service) customInitiate(ctx context.Context, req authRequest, params ma
 	if username == "" {
 		return nil, invalidParameter("Missing required parameter USERNAME")
 	}
+	var st customAuthState
 	if params["SRP_A"] != "" {
-		return nil, invalidParameter("SRP_A with CUSTOM_AUTH is not supported by this server yet.")
+		// The official clients start a custom authentication with SRP (CHALLENGE_NAME
+		// SRP_A): the define webhook may then ask for the password's proof first.
+		if !s.srpEnabled(req.pool) {
+			return nil, invalidParameter("SRP_A is given but SRP is disabled for this user pool (pool tag %s)", TagSRP)
+		}
+		pubA, err := srp.ParseHex(params["SRP_A"])
+		if err != nil || new(big.Int).Mod(pubA, srp.N()).Sign() == 0 {
+			return nil, invalidParameter("SRP_A is not a valid SRP public value")
+		}
+		st.SRPA = srp.Hex(pubA)
+		st.Session = triggers.Session{{ChallengeName: "SRP_A", ChallengeResult: true}}
 	}
 	var u userView
 	err := s.store.View(ctx, func(tx store.ReadTx) (err error) {
@@ -78,7 +96,7 @@ func (s *Service) customInitiate(ctx context.Context, req authRequest, params ma
 	if err := s.preAuthentication(ctx, req, u); err != nil {
 		return nil, err
 	}
-	return s.customStep(ctx, req, u, customAuthState{})
+	return s.customStep(ctx, req, u, st)
 }
 
 // customStep asks the define webhook what comes next after the challenges in st.
@@ -102,6 +120,8 @@ func (s *Service) customStep(ctx context.Context, req authRequest, u userView, s
 			return nil, newError(ExNotAuthorized, "User is not confirmed.")
 		}
 		return s.signIn(ctx, req, u.rec, s.now())
+	case def.ChallengeName == ChallengePasswordVerifier && st.SRPA != "" && !st.passwordProved():
+		return s.customPasswordVerifier(ctx, req, u, st)
 	case def.ChallengeName != ChallengeCustom:
 		return nil, newError(ExInvalidLambdaResponse, "Unrecognizable lambda output")
 	}
@@ -192,4 +212,31 @@ func (s *Service) respondCustom(ctx context.Context, req authRequest, in *Respon
 		ChallengeResult: verdict.AnswerCorrect, ChallengeMetadata: st.Metadata})
 	st.Private, st.Metadata = nil, ""
 	return s.customStep(ctx, req, u, st)
+}
+
+func (st customAuthState) passwordProved() bool {
+	for _, c := range st.Session {
+		if c.ChallengeName == ChallengePasswordVerifier && c.ChallengeResult {
+			return true
+		}
+	}
+	return false
+}
+
+// customPasswordVerifier is the PASSWORD_VERIFIER step of a custom authentication begun with
+// SRP_A; its answer goes through srpVerify, which hands the result back to the define
+// webhook.
+func (s *Service) customPasswordVerifier(ctx context.Context, req authRequest, u userView, st customAuthState) (*AuthOutput, error) {
+	salt, v, ok := s.openVerifier(u)
+	if !ok {
+		return nil, newError(ExNotAuthorized, "The user has no SRP verifier yet; it gets one at its next sign-in with a password auth flow.")
+	}
+	pubA, err := srp.ParseHex(st.SRPA)
+	if err != nil {
+		return nil, customAuthFailed()
+	}
+	st.Private, st.Metadata = nil, ""
+	block := srpBlock{ID: randomString(alnum, 32), PoolID: req.pool.rec.ID, ClientID: req.client.rec.ClientID,
+		UsernameKey: u.rec.UsernameKey, UserID: u.rec.Username, Expires: s.now().Add(req.client.authSessionValidity()), Custom: &st}
+	return s.passwordVerifierChallenge(ctx, block, salt, v, pubA)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
+	"github.com/hashless/hashless/pool/triggers"
 	"github.com/hashless/hashless/srp"
 )
 
@@ -167,6 +168,9 @@ type srpBlock struct {
 	B           []byte    `json:"b"`    // the server's secret exponent
 	Expires     time.Time `json:"exp"`
 	Fake        bool      `json:"fake,omitempty"`
+	// Custom is the custom authentication this exchange is a step of (CUSTOM_AUTH with
+	// SRP_A): the challenges so far, which the define webhook sees next.
+	Custom *customAuthState `json:"custom,omitempty"`
 }
 
 // srpPublic are the exchange's public values, kept server-side until the answer.
@@ -236,6 +240,12 @@ func (s *Service) srpInitiate(ctx context.Context, req authRequest, params map[s
 		salt, v, block.UserID = s.fakeSRPUser(req.pool, username)
 		block.Fake = true
 	}
+	return s.passwordVerifierChallenge(ctx, block, salt, v, pubA)
+}
+
+// passwordVerifierChallenge draws the server's half of an exchange and answers with
+// PASSWORD_VERIFIER; block says whose exchange it is.
+func (s *Service) passwordVerifierChallenge(ctx context.Context, block srpBlock, salt, v, pubA *big.Int) (*AuthOutput, error) {
 	server, err := srp.NewServer(rand.Reader, v)
 	if err != nil {
 		return nil, err
@@ -397,6 +407,15 @@ func (s *Service) srpVerify(ctx context.Context, req authRequest, in *RespondToA
 		return nil, incorrectPassword()
 	}
 	req.requestedDevice = r["DEVICE_KEY"]
+	if block.Custom != nil {
+		// A step of CUSTOM_AUTH: the define webhook decides what follows the password.
+		if err := s.clearLockoutCount(ctx, u, failures); err != nil {
+			return nil, err
+		}
+		st := *block.Custom
+		st.Session = append(st.Session, triggers.ChallengeResult{ChallengeName: ChallengePasswordVerifier, ChallengeResult: true})
+		return s.customStep(ctx, req, u, st)
+	}
 	return s.passwordProved(ctx, req, u, failures)
 }
 

@@ -1,14 +1,17 @@
 package apitest
 
 import (
+	"crypto/rand"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/hashless/hashless/internal/pooltest"
+	"github.com/hashless/hashless/srp"
 )
 
 // A one-question custom authentication: the answer is "42", three wrong answers fail.
@@ -82,6 +85,73 @@ func TestTriggerCustomAuth(t *testing.T) {
 			cur = must(answer(cur, "0"))(t).Session
 		}
 		_, err = answer(cur, "0")
+		wantAPIError(t, err, "NotAuthorizedException")
+	})
+}
+
+// CUSTOM_AUTH begun with SRP_A, as the official clients begin it: the define webhook asks
+// for the password's proof first (PASSWORD_VERIFIER), sees its result, then asks a question.
+// A wrong password fails as in USER_SRP_AUTH.
+func TestTriggerCustomAuthWithSRP(t *testing.T) {
+	each(t, func(t *testing.T, p *pooltest.Pool) {
+		h := newHook(t, func(ev event) (int, any) {
+			switch ev.source() {
+			case "DefineAuthChallenge_Authentication":
+				session, _ := ev.request()["session"].([]any)
+				last := session[len(session)-1].(map[string]any)
+				switch {
+				case last["challengeName"] == "SRP_A":
+					return answerWith(ev, map[string]any{"challengeName": "PASSWORD_VERIFIER"})
+				case last["challengeName"] == "PASSWORD_VERIFIER" && last["challengeResult"] == true:
+					return answerWith(ev, map[string]any{"challengeName": "CUSTOM_CHALLENGE"})
+				case last["challengeName"] == "CUSTOM_CHALLENGE" && last["challengeResult"] == true:
+					return answerWith(ev, map[string]any{"issueTokens": true})
+				}
+				return answerWith(ev, map[string]any{"failAuthentication": true})
+			case "CreateAuthChallenge_Authentication":
+				return answerWith(ev, map[string]any{"publicChallengeParameters": map[string]string{"question": "6 x 7?"},
+					"privateChallengeParameters": map[string]string{"answer": "42"}})
+			case "VerifyAuthChallengeResponse_Authentication":
+				return answerWith(ev, map[string]any{"answerCorrect": ev.requestString("challengeAnswer") == "42"})
+			}
+			return http.StatusOK, nil
+		})
+		s := srpSetup{newTriggerSetup(t, p, &types.LambdaConfigType{DefineAuthChallenge: aws.String(h.URL),
+			CreateAuthChallenge: aws.String(h.URL), VerifyAuthChallengeResponse: aws.String(h.URL)},
+			func(in *cip.CreateUserPoolClientInput) {
+				in.ExplicitAuthFlows = append(in.ExplicitAuthFlows, types.ExplicitAuthFlowsTypeAllowCustomAuth)
+			})}
+		createUser(t, s.c, s.poolID, "quinn", "email", "quinn@example.com", "email_verified", "true")
+		must(s.c.AdminSetUserPassword(ctx(t), &cip.AdminSetUserPasswordInput{UserPoolId: &s.poolID, Username: aws.String("quinn"), Password: aws.String(password), Permanent: true}))(t)
+
+		start := func() *srpExchange {
+			client := must(srp.NewClient(rand.Reader))(t)
+			out := must(s.c.InitiateAuth(ctx(t), &cip.InitiateAuthInput{ClientId: &s.clientID, AuthFlow: types.AuthFlowTypeCustomAuth,
+				AuthParameters: map[string]string{"USERNAME": "quinn@example.com", "SRP_A": client.PublicKey().Text(16), "CHALLENGE_NAME": "SRP_A"}}))(t)
+			if out.ChallengeName != types.ChallengeNameTypePasswordVerifier || out.ChallengeParameters["USER_ID_FOR_SRP"] != "quinn" {
+				t.Fatalf("CUSTOM_AUTH with SRP_A: %s %v", out.ChallengeName, out.ChallengeParameters)
+			}
+			return &srpExchange{s: s, client: client, out: out}
+		}
+		e := start()
+		step := must(e.answer(t, s.c, e.responses(t, password, time.Now())))(t)
+		if step.ChallengeName != types.ChallengeNameTypeCustomChallenge || step.ChallengeParameters["question"] != "6 x 7?" {
+			t.Fatalf("after the password: %s %v", step.ChallengeName, step.ChallengeParameters)
+		}
+		done := must(s.c.RespondToAuthChallenge(ctx(t), &cip.RespondToAuthChallengeInput{ClientId: &s.clientID,
+			ChallengeName: types.ChallengeNameTypeCustomChallenge, Session: step.Session,
+			ChallengeResponses: map[string]string{"USERNAME": "quinn", "ANSWER": "42"}}))(t)
+		if done.AuthenticationResult == nil {
+			t.Fatalf("after the answer: %+v", done)
+		}
+		defines := h.calls("DefineAuthChallenge_Authentication")
+		seen := defines[len(defines)-2].request()["session"].([]any)
+		if len(seen) != 2 || seen[1].(map[string]any)["challengeName"] != "PASSWORD_VERIFIER" {
+			t.Fatalf("define saw %v after the password", seen)
+		}
+		// A wrong password is refused as in USER_SRP_AUTH.
+		e = start()
+		_, err := e.answer(t, s.c, e.responses(t, "wrong password 1", time.Now()))
 		wantAPIError(t, err, "NotAuthorizedException")
 	})
 }

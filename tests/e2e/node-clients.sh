@@ -118,13 +118,13 @@ ensure_node_modules() {
 	if [[ ! -f $stamp || $NODE_DIR/package.json -nt $stamp || $NODE_DIR/package-lock.json -nt $stamp ]]; then
 		command -v npm >/dev/null || bail "npm is missing (scripts/ensure-tools installs it)"
 		if (cd "$NODE_DIR" && npm ci --no-audit --no-fund) >"$WORK/npm-ci.log" 2>&1; then
-			ok "npm ci in tests/node"
+			ok "npm ci in tests/$(basename "$NODE_DIR")"
 		else
-			not_ok "npm ci in tests/node" "$(tail -n 5 "$WORK/npm-ci.log")"
+			not_ok "npm ci in tests/$(basename "$NODE_DIR")" "$(tail -n 5 "$WORK/npm-ci.log")"
 			bail "the Node packages are not installed"
 		fi
 	else
-		ok "tests/node/node_modules is up to date"
+		ok "tests/$(basename "$NODE_DIR")/node_modules is up to date"
 	fi
 }
 
