@@ -48,18 +48,31 @@ func kdfBaseline(ctx context.Context, workers int, d time.Duration) KDFResult {
 	salt := []byte("0123456789abcdef")
 	pw := []byte(password)
 	want := argon2.IDKey(pw, salt, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen)
-	var ops atomic.Int64
-	var wrong atomic.Int64
+	// A wrong key cannot happen; it would mean a broken argon2.
+	return measureBaseline(ctx, workers, d, fmt.Sprintf("argon2id:m=%d,t=%d,p=%d", kdfMemoryKiB, kdfTime, kdfThreads),
+		func() func() bool {
+			return func() bool {
+				return subtle.ConstantTimeCompare(argon2.IDKey(pw, salt, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen), want) == 1
+			}
+		})
+}
+
+// measureBaseline runs one op per worker goroutine for d and reports the rate, the time of
+// a core per op, and what other processes took meanwhile. newOp makes each worker's op
+// (with its own buffers); an op that reports false makes the result unusable (OpsPerSec 0),
+// since a baseline that computes wrong answers measures nothing.
+func measureBaseline(ctx context.Context, workers int, d time.Duration, params string, newOp func() func() bool) KDFResult {
+	var ops, wrong atomic.Int64
 	deadline := time.Now().Add(d)
 	cpu0 := selfCPU()
 	mach0, _, machOK := machineCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range workers {
+		op := newOp()
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				got := argon2.IDKey(pw, salt, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen)
-				if subtle.ConstantTimeCompare(got, want) != 1 {
+				if !op() {
 					wrong.Add(1)
 				}
 				ops.Add(1)
@@ -70,8 +83,7 @@ func kdfBaseline(ctx context.Context, workers int, d time.Duration) KDFResult {
 	el := time.Since(start).Seconds()
 	cpu1 := selfCPU()
 	mach1, _, machOK1 := machineCPU()
-	r := KDFResult{Params: fmt.Sprintf("argon2id:m=%d,t=%d,p=%d", kdfMemoryKiB, kdfTime, kdfThreads), Workers: workers,
-		Ops: ops.Load(), Seconds: round3(el)}
+	r := KDFResult{Params: params, Workers: workers, Ops: ops.Load(), Seconds: round3(el)}
 	if el > 0 && r.Ops > 0 {
 		r.OpsPerSec = round1(float64(r.Ops) / el)
 		r.MsPerOp = round3(1000 * el * float64(workers) / float64(r.Ops))
@@ -81,7 +93,7 @@ func kdfBaseline(ctx context.Context, workers int, d time.Duration) KDFResult {
 		r.OtherCPUPct = &o
 	}
 	if wrong.Load() > 0 {
-		r.OpsPerSec = 0 // cannot happen; a wrong key would mean a broken argon2
+		r.OpsPerSec = 0
 	}
 	return r
 }

@@ -34,8 +34,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the bare loop's PostgreSQL driver, as the store's
@@ -953,51 +951,24 @@ func migrationBaseline(ctx context.Context, workers int, d time.Duration, passwo
 	salt := []byte("0123456789abcdef")
 	pw := []byte(password)
 	want := argon2.IDKey(pw, salt, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen)
-	var ops, wrong atomic.Int64
-	deadline := time.Now().Add(d)
-	cpu0 := selfCPU()
-	mach0, _, machOK := machineCPU()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			fresh := make([]byte, 16)
-			for ctx.Err() == nil && time.Now().Before(deadline) {
-				res, err := legacy.Verify(password, hash)
-				if err != nil || !res.OK {
-					wrong.Add(1)
-				}
-				for range migrationKDFHashes {
-					rand.Read(fresh)
-					_ = argon2.IDKey(pw, fresh, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen)
-				}
-				for range migrationKDFVerifies {
-					if subtle.ConstantTimeCompare(argon2.IDKey(pw, salt, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen), want) != 1 {
-						wrong.Add(1)
-					}
-				}
-				ops.Add(1)
+	params := fmt.Sprintf("scrypt-kdf verify + %d × argon2id hash + %d × argon2id verify (m=%d,t=%d,p=%d)",
+		migrationKDFHashes, migrationKDFVerifies, kdfMemoryKiB, kdfTime, kdfThreads)
+	// A legacy hash the harness made that does not verify leaves nothing to compare with.
+	return measureBaseline(ctx, workers, d, params, func() func() bool {
+		fresh := make([]byte, 16)
+		return func() bool {
+			res, err := legacy.Verify(password, hash)
+			ok := err == nil && res.OK
+			for range migrationKDFHashes {
+				rand.Read(fresh)
+				_ = argon2.IDKey(pw, fresh, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen)
 			}
-		})
-	}
-	wg.Wait()
-	el := time.Since(start).Seconds()
-	cpu1 := selfCPU()
-	mach1, _, machOK1 := machineCPU()
-	r := KDFResult{Params: fmt.Sprintf("scrypt-kdf verify + %d × argon2id hash + %d × argon2id verify (m=%d,t=%d,p=%d)",
-		migrationKDFHashes, migrationKDFVerifies, kdfMemoryKiB, kdfTime, kdfThreads), Workers: workers, Ops: ops.Load(), Seconds: round3(el)}
-	if el > 0 && r.Ops > 0 {
-		r.OpsPerSec = round1(float64(r.Ops) / el)
-		r.MsPerOp = round3(1000 * el * float64(workers) / float64(r.Ops))
-	}
-	if machOK && machOK1 && el > 0 {
-		o := round1(100 * max(0, (mach1-mach0)-(cpu1-cpu0)).Seconds() / el)
-		r.OtherCPUPct = &o
-	}
-	if wrong.Load() > 0 {
-		r.OpsPerSec = 0 // a legacy hash the harness made that does not verify: nothing to compare with
-	}
-	return r
+			for range migrationKDFVerifies {
+				ok = subtle.ConstantTimeCompare(argon2.IDKey(pw, salt, kdfTime, kdfMemoryKiB, kdfThreads, kdfKeyLen), want) == 1 && ok
+			}
+			return ok
+		}
+	})
 }
 
 // migrationFailures lists why the import and first-login scenarios count as failed.
