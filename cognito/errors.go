@@ -112,3 +112,11 @@ func (e *ArgumentError) Is(target error) bool { return target == ErrInvalidParam
 // ErrUnexpectedResponse is a reply that parsed but lacked what the operation promises,
 // e.g. a sign-in with neither tokens nor a challenge.
 var ErrUnexpectedResponse = errors.New("cognito: unexpected response from the pool")
+
+// flowUnavailable: the pool or app client does not offer the flow InitiateAuth asked for
+// (USER_SRP_AUTH, or REFRESH_TOKEN_AUTH where refresh tokens rotate), as opposed to a wrong
+// password, an unknown user or a dead token.
+func flowUnavailable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Op == "InitiateAuth" && e.Code == "InvalidParameterException"
+}

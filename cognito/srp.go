@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -77,12 +76,4 @@ func (c *Client) answerPasswordVerifier(ctx context.Context, client *srp.Client,
 		return nil, wrap(op, err)
 	}
 	return c.loginResult(op, start, out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters, userID, "")
-}
-
-// flowUnavailable: the pool or app client does not offer the flow InitiateAuth asked for
-// (USER_SRP_AUTH, or REFRESH_TOKEN_AUTH where refresh tokens rotate), as opposed to a wrong
-// password, an unknown user or a dead token.
-func flowUnavailable(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Op == "InitiateAuth" && e.Code == "InvalidParameterException"
 }

@@ -94,3 +94,12 @@ func clientNotFound(id string) *Error {
 func userNotFound() *Error { return newError(ExUserNotFound, "User does not exist.") }
 
 func groupNotFound() *Error { return newError(ExResourceNotFound, "Group not found.") }
+
+// errorMessage is the message of err when it is the pool's *Error, else fallback.
+func errorMessage(err error, fallback string) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return fallback
+}

@@ -583,12 +583,7 @@ func (r *importRunner) run(poolID, jobID string) {
 	})
 	switch {
 	case err != nil:
-		var e *Error
-		msg := "The import failed."
-		if errors.As(err, &e) {
-			msg = e.Message
-		}
-		finish(JobFailed, msg, result)
+		finish(JobFailed, errorMessage(err, "The import failed."), result)
 	case r.ctx.Err() != nil:
 		finish(JobStopped, "The server stopped while the job was running.", result)
 	default:

@@ -372,11 +372,9 @@ type AccessTokenInput struct {
 }
 
 type GetUserOutput struct {
-	Username            string          `json:"Username"`
-	UserAttributes      []AttributeType `json:"UserAttributes"`
-	MFAOptions          []MFAOption     `json:"MFAOptions,omitempty"`
-	PreferredMfaSetting string          `json:"PreferredMfaSetting,omitempty"`
-	UserMFASettingList  []string        `json:"UserMFASettingList,omitempty"`
+	Username       string          `json:"Username"`
+	UserAttributes []AttributeType `json:"UserAttributes"`
+	UserMFAFields
 }
 
 func (s *Service) GetUser(ctx context.Context, _ Caller, in *AccessTokenInput) (*GetUserOutput, error) {
@@ -385,7 +383,7 @@ func (s *Service) GetUser(ctx context.Context, _ Caller, in *AccessTokenInput) (
 		return nil, err
 	}
 	return &GetUserOutput{Username: a.user.rec.Username, UserAttributes: visibleAttributes(a.user.rec, nil),
-		MFAOptions: a.user.mfaOptions(), PreferredMfaSetting: a.user.MFA.Preferred, UserMFASettingList: a.user.mfaSettingList()}, nil
+		UserMFAFields: a.user.mfaFields()}, nil
 }
 
 // signOut ends every session of a user: refresh tokens issued until now stop working and

@@ -71,18 +71,33 @@ func (p poolView) lambda() lambdaConfig {
 	return lc
 }
 
-// triggerTarget is the webhook URL of trigger in p, or "" when the pool has none. Pre token
-// generation may be named twice, by its own member and by PreTokenGenerationConfig.LambdaArn,
-// which Cognito requires to agree; the newer member wins.
-func (p poolView) triggerTarget(trigger string) string {
+// triggerTargets maps each trigger of p to its webhook URL. Pre token generation may be
+// named twice, by its own member and by PreTokenGenerationConfig.LambdaArn, which Cognito
+// requires to agree; the newer member wins. decodePool keeps the result with the pool,
+// since a sign-in asks for several triggers and a token refresh for one, and LambdaConfig
+// is JSON.
+func (p poolView) triggerTargets() map[string]string {
 	if p.LambdaConfig == nil {
-		return ""
+		return nil
 	}
 	lc := p.lambda()
-	if trigger == triggers.TriggerPreTokenGeneration && lc.PreTokenGenerationConfig != nil && lc.PreTokenGenerationConfig.LambdaArn != "" {
-		return lc.PreTokenGenerationConfig.LambdaArn
+	out := map[string]string{}
+	for name, target := range lc.members {
+		out[name] = target
 	}
-	return lc.members[trigger]
+	if c := lc.PreTokenGenerationConfig; c != nil && c.LambdaArn != "" {
+		out[triggers.TriggerPreTokenGeneration] = c.LambdaArn
+	}
+	return out
+}
+
+// triggerTarget is the webhook URL of trigger in p, or "" when the pool has none.
+func (p poolView) triggerTarget(trigger string) string {
+	if p.targets == nil && p.LambdaConfig != nil {
+		// A view not made by decodePool (a pool being written in this request).
+		return p.triggerTargets()[trigger]
+	}
+	return p.targets[trigger]
 }
 
 func (p poolView) hasTrigger(trigger string) bool { return p.triggerTarget(trigger) != "" }

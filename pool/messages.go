@@ -62,7 +62,7 @@ func userKeys(u store.User) []string {
 
 // fill replaces Cognito's template placeholders.
 func fill(template, username, code string) string {
-	return strings.NewReplacer("{username}", username, "{####}", code).Replace(template)
+	return strings.NewReplacer(usernamePlaceholder, username, codePlaceholder, code).Replace(template)
 }
 
 // deliver records a message in the outbox in the caller's transaction, so a rolled-back

@@ -92,6 +92,17 @@ func (u userView) factors(p poolView) []string {
 	return out
 }
 
+// UserMFAFields are the MFA members GetUser and AdminGetUser answer with.
+type UserMFAFields struct {
+	MFAOptions          []MFAOption `json:"MFAOptions,omitempty"`
+	PreferredMfaSetting string      `json:"PreferredMfaSetting,omitempty"`
+	UserMFASettingList  []string    `json:"UserMFASettingList,omitempty"`
+}
+
+func (u userView) mfaFields() UserMFAFields {
+	return UserMFAFields{MFAOptions: u.mfaOptions(), PreferredMfaSetting: u.MFA.Preferred, UserMFASettingList: u.mfaSettingList()}
+}
+
 // mfaSettingList is UserMFASettingList: the factors the user turned on, whether or not the
 // pool offers them now.
 func (u userView) mfaSettingList() []string {
@@ -709,7 +720,7 @@ func (s *Service) AssociateSoftwareToken(ctx context.Context, _ Caller, in *Asso
 	if err != nil {
 		return nil, err
 	}
-	if !sub.pool.offersSoftwareToken() && sub.session.ID == "" && sub.pool.SoftwareTokenMfa != nil && !sub.pool.SoftwareTokenMfa.Enabled {
+	if m := sub.pool.SoftwareTokenMfa; m != nil && !m.Enabled {
 		return nil, newError(ExSoftwareTokenMFANotFound, "Software token MFA is not enabled for the user pool.")
 	}
 	secret, err := totp.NewSecret(rand.Reader)

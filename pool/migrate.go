@@ -89,7 +89,7 @@ func (s *Service) migrateUser(ctx context.Context, req authRequest, source, user
 	}
 	attrs := attributeList(resp.UserAttributes)
 	if err := checkAttributes(req.pool, attrs, true); err != nil {
-		return userView{}, false, migrationFailed(clientID, errorMessage(err))
+		return userView{}, false, migrationFailed(clientID, errorMessage(err, "invalid user"))
 	}
 	// The password was proved by the webhook's answer, not against any policy: Cognito does
 	// not apply the pool's password policy to migrated passwords. It is kept as any password
@@ -109,7 +109,7 @@ func (s *Service) migrateUser(ctx context.Context, req authRequest, source, user
 		name, placed, err := placeUsername(p, username, sub, attrs)
 		if err != nil {
 			if len(p.UsernameAttributes) > 0 {
-				return migrationFailed(clientID, errorMessage(err))
+				return migrationFailed(clientID, errorMessage(err, "invalid user"))
 			}
 			// An alias pool refuses a username shaped like its alias: the user signed in
 			// with the alias, so the migrated user is named by its sub and found by the
@@ -125,7 +125,7 @@ func (s *Service) migrateUser(ctx context.Context, req authRequest, source, user
 			return err
 		}
 		if err := checkRequired(p, u.rec); err != nil {
-			return migrationFailed(clientID, errorMessage(err))
+			return migrationFailed(clientID, errorMessage(err, "invalid user"))
 		}
 		if _, err := tx.GetUser(ctx, p.rec.ID, u.rec.UsernameKey); err == nil {
 			return errMigratedMeanwhile
@@ -184,14 +184,6 @@ func (s *Service) sendWelcome(ctx context.Context, tx store.Tx, p poolView, u st
 		}
 	}
 	return nil
-}
-
-func errorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Message
-	}
-	return "invalid user"
 }
 
 // migrateAndSignIn is a password sign-in for a name the pool does not know, in a pool with

@@ -74,6 +74,9 @@ type poolView struct {
 	rec store.Pool
 	PoolSettings
 	keys []storedKey
+	// targets are the trigger webhooks of LambdaConfig by trigger, decoded once per pool
+	// version (see triggerTargets).
+	targets map[string]string
 }
 
 // storedPool is the Settings JSON: what callers set, beside what the pool keeps for itself.
@@ -103,6 +106,7 @@ func (s *Service) decodePool(rec store.Pool) (poolView, error) {
 	p.AliasAttributes = slices.Clip(p.AliasAttributes)
 	p.UsernameAttributes = slices.Clip(p.UsernameAttributes)
 	p.AutoVerifiedAttributes = slices.Clip(p.AutoVerifiedAttributes)
+	p.targets = p.triggerTargets()
 	s.decodedPools.Store(rec.ID, p)
 	return p, nil
 }

@@ -157,6 +157,12 @@ func newUUID() string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("crypto/rand failed: %v", err))
 	}
+	return formatUUID(b)
+}
+
+// formatUUID writes 16 bytes as a version 4 UUID (random, or from a MAC where it must be
+// stable).
+func formatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])

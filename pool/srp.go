@@ -220,7 +220,8 @@ func (s *Service) srpInitiate(ctx context.Context, req authRequest, params map[s
 			return nil, err
 		}
 	}
-	salt, v, hasVerifier := (*big.Int)(nil), (*big.Int)(nil), false
+	var salt, v *big.Int
+	hasVerifier := false
 	if found {
 		salt, v, hasVerifier = s.openVerifier(u)
 	}
@@ -270,17 +271,9 @@ func (s *Service) fakeSRPUser(p poolView, username string) (salt, v *big.Int, us
 	salt = new(big.Int).SetBytes(tag[:16])
 	userID = username
 	if len(p.UsernameAttributes) > 0 {
-		userID = uuidFromBytes(tag[16:32])
+		userID = formatUUID([16]byte(tag[16:32]))
 	}
 	return salt, srp.Verifier(salt, srp.PoolName(p.rec.ID), userID, string(tag)), userID
-}
-
-func uuidFromBytes(b []byte) string {
-	var u [16]byte
-	copy(u[:], b)
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
 // startExchange keeps an exchange's public values until its answer (taking them is what

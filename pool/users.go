@@ -544,9 +544,7 @@ type AdminGetUserOutput struct {
 	UserLastModifiedDate *Timestamp      `json:"UserLastModifiedDate,omitempty"`
 	Enabled              bool            `json:"Enabled"`
 	UserStatus           string          `json:"UserStatus"`
-	MFAOptions           []MFAOption     `json:"MFAOptions,omitempty"`
-	PreferredMfaSetting  string          `json:"PreferredMfaSetting,omitempty"`
-	UserMFASettingList   []string        `json:"UserMFASettingList,omitempty"`
+	UserMFAFields
 }
 
 func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput) (*AdminGetUserOutput, error) {
@@ -566,7 +564,7 @@ func (s *Service) AdminGetUser(ctx context.Context, _ Caller, in *AdminUserInput
 		out = AdminGetUserOutput{Username: u.rec.Username, UserAttributes: visibleAttributes(u.rec, nil),
 			UserCreateDate: ts(u.rec.CreatedAt), UserLastModifiedDate: ts(u.rec.UpdatedAt),
 			Enabled: u.rec.Enabled, UserStatus: u.rec.Status,
-			MFAOptions: u.mfaOptions(), PreferredMfaSetting: u.MFA.Preferred, UserMFASettingList: u.mfaSettingList()}
+			UserMFAFields: u.mfaFields()}
 		return nil
 	})
 	if err != nil {
