@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashless/hashless/internal/coregate"
 	"github.com/hashless/hashless/internal/kdf"
 	"github.com/hashless/hashless/internal/seal"
 	"github.com/hashless/hashless/pool/store"
@@ -70,7 +71,7 @@ type Service struct {
 	kdfRuns     *prometheus.CounterVec
 	// decodedPools holds decoded pools by ID (see decodePool).
 	decodedPools sync.Map
-	kdfGate      kdfGate
+	kdfGate      coregate.Gate
 	srpDefault   bool
 	triggers     *triggers.Invoker
 }
@@ -101,7 +102,7 @@ func New(cfg Config) (*Service, error) {
 		issuerStyle: cfg.IssuerStyle,
 		onDeliver:   cfg.Deliver,
 	}
-	s.kdfGate = newKDFGate()
+	s.kdfGate = coregate.New()
 	s.kdfRuns = newKDFCounter(cfg.Registerer)
 	s.triggers = newInvoker(cfg.Triggers, cfg.Logger, newTriggerCounter(cfg.Registerer))
 	s.importer = newImportRunner(s)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -35,31 +34,23 @@ func (s *Service) credentialLease() time.Duration { return 4*s.cfg.PoolTimeout +
 // Legacy hashes are slow and often memory-hard (Medusa's scrypt takes 32 MiB a check), and
 // a burst of first sign-ins would otherwise run them all at once: no more throughput on a
 // fixed number of cores, only memory enough to kill the process, and pool calls starved
-// past their time limit. So at most one legacy check per core runs at a time, as the pool
-// does for its own KDF, and the rest queue for as long as their request may wait.
-type legacyGate chan struct{}
-
-func newLegacyGate() legacyGate { return make(legacyGate, max(1, runtime.GOMAXPROCS(0))) }
-
-func (g legacyGate) enter(ctx context.Context) error {
-	select {
-	case g <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return &Error{Type: TypeUnavailable, Message: "The service is busy; try again.", Err: ctx.Err()}
+// past their time limit. So at most one legacy check per core runs at a time (coregate), as
+// the pool does for its own KDF, and the rest queue for as long as their request may wait.
+func (s *Service) enterLegacyGate(ctx context.Context) error {
+	if err := s.legacyGate.Enter(ctx); err != nil {
+		return &Error{Type: TypeUnavailable, Message: "The service is busy; try again.", Err: err}
 	}
+	return nil
 }
-
-func (g legacyGate) leave() { <-g }
 
 // legacyCheck verifies password against c's legacy hash. A hash that cannot be read counts
 // as a mismatch and is logged, never shown. The error is only the wait for a free core
 // running out.
 func (s *Service) legacyCheck(ctx context.Context, c store.Customer, password string) (bool, error) {
-	if err := s.legacyGate.enter(ctx); err != nil {
+	if err := s.enterLegacyGate(ctx); err != nil {
 		return false, err
 	}
-	defer s.legacyGate.leave()
+	defer s.legacyGate.Leave()
 	res, err := s.legacy.Verify(password, c.PasswordHash)
 	if err != nil {
 		s.log.Error("legacy password hash unusable", "customer", c.ID, "err", err)
@@ -80,10 +71,10 @@ func (s *Service) decoyLegacy(ctx context.Context, password string) {
 	if hash == "" {
 		return
 	}
-	if s.legacyGate.enter(ctx) != nil {
+	if s.legacyGate.Enter(ctx) != nil {
 		return
 	}
-	defer s.legacyGate.leave()
+	defer s.legacyGate.Leave()
 	s.metrics.legacyChecks.WithLabelValues("decoy").Inc()
 	_, _ = s.legacy.Verify(password, hash)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hashless/hashless/internal/coregate"
 	"github.com/hashless/hashless/legacyhash"
 	"github.com/hashless/hashless/storeauth/store"
 )
@@ -73,7 +74,7 @@ type Service struct {
 	legacy *legacyhash.Registry
 	sample legacySample
 	// legacyGate lets one legacy hash check per core run at a time (see migration.go).
-	legacyGate legacyGate
+	legacyGate coregate.Gate
 
 	emailThrottle *throttle
 	ipThrottle    *throttle
@@ -124,7 +125,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		customers: cfg.Customers, sessions: cfg.Sessions, pool: cfg.Pool,
-		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer), legacy: cfg.Legacy, legacyGate: newLegacyGate(),
+		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer), legacy: cfg.Legacy, legacyGate: coregate.New(),
 		emailThrottle: newThrottle(5, 15*time.Minute),
 		ipThrottle:    newThrottle(50, 15*time.Minute),
 	}, nil
