@@ -117,20 +117,14 @@ func (c *Client) answerDevice(ctx context.Context, challenge *Challenge, d *Devi
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	p := out.ChallengeParameters
-	salt, err1 := srp.ParseHex(p["SALT"])
-	pubB, err2 := srp.ParseHex(p["SRP_B"])
-	block, err3 := base64.StdEncoding.DecodeString(p["SECRET_BLOCK"])
-	if out.ChallengeName != types.ChallengeNameTypeDevicePasswordVerifier || err1 != nil || err2 != nil || err3 != nil {
+	if out.ChallengeName != types.ChallengeNameTypeDevicePasswordVerifier {
 		return nil, &Error{Op: op, Err: ErrUnexpectedResponse}
 	}
-	key, err := client.Key(pubB, salt, d.GroupKey, d.Key, d.Password)
+	answer, err := c.passwordClaim(client, out.ChallengeParameters, d.GroupKey, d.Key, d.Password)
 	if err != nil {
-		return nil, &Error{Op: op, Err: ErrUnexpectedResponse}
+		return nil, &Error{Op: op, Err: err}
 	}
-	stamp := srp.FormatTimestamp(c.now())
-	answer := map[string]string{"USERNAME": challenge.Username, "DEVICE_KEY": d.Key, "PASSWORD_CLAIM_SECRET_BLOCK": p["SECRET_BLOCK"],
-		"TIMESTAMP": stamp, "PASSWORD_CLAIM_SIGNATURE": srp.SignatureBase64(key, d.GroupKey, d.Key, block, stamp)}
+	answer["USERNAME"], answer["DEVICE_KEY"] = challenge.Username, d.Key
 	c.addSecretHash(answer, challenge.Username)
 	start := c.now()
 	final, err := c.api.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{ClientId: aws.String(c.clientID),

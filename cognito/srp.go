@@ -46,23 +46,14 @@ func (c *Client) answerPasswordVerifier(ctx context.Context, client *srp.Client,
 	username, password string, device *Device) (*LoginResult, error) {
 	const op = "RespondToAuthChallenge"
 	userID := ch["USER_ID_FOR_SRP"]
-	salt, err1 := srp.ParseHex(ch["SALT"])
-	pubB, err2 := srp.ParseHex(ch["SRP_B"])
-	block, err3 := base64.StdEncoding.DecodeString(ch["SECRET_BLOCK"])
-	if userID == "" || err1 != nil || err2 != nil || err3 != nil || len(block) == 0 {
+	if userID == "" {
 		return nil, &Error{Op: "InitiateAuth", Err: ErrUnexpectedResponse}
 	}
-	key, err := client.Key(pubB, salt, srp.PoolName(c.poolID), userID, password)
+	resp, err := c.passwordClaim(client, ch, srp.PoolName(c.poolID), userID, password)
 	if err != nil {
-		return nil, &Error{Op: "InitiateAuth", Err: ErrUnexpectedResponse}
+		return nil, &Error{Op: "InitiateAuth", Err: err}
 	}
-	timestamp := srp.FormatTimestamp(c.now())
-	resp := map[string]string{
-		"USERNAME":                    userID,
-		"PASSWORD_CLAIM_SECRET_BLOCK": ch["SECRET_BLOCK"],
-		"TIMESTAMP":                   timestamp,
-		"PASSWORD_CLAIM_SIGNATURE":    srp.SignatureBase64(key, srp.PoolName(c.poolID), userID, block, timestamp),
-	}
+	resp["USERNAME"] = userID
 	if device != nil {
 		resp["DEVICE_KEY"] = device.Key
 	}
@@ -76,4 +67,27 @@ func (c *Client) answerPasswordVerifier(ctx context.Context, client *srp.Client,
 		return nil, wrap(op, err)
 	}
 	return c.loginResult(op, start, out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters, userID, "")
+}
+
+// passwordClaim answers a PASSWORD_VERIFIER or DEVICE_PASSWORD_VERIFIER challenge: the key
+// derived from the challenge's SALT and SRP_B, and the signature over group ‖ user ‖
+// SECRET_BLOCK ‖ TIMESTAMP (for a user the pool name and USER_ID_FOR_SRP, for a device its
+// group key and key).
+func (c *Client) passwordClaim(client *srp.Client, ch map[string]string, group, user, password string) (map[string]string, error) {
+	salt, err1 := srp.ParseHex(ch["SALT"])
+	pubB, err2 := srp.ParseHex(ch["SRP_B"])
+	block, err3 := base64.StdEncoding.DecodeString(ch["SECRET_BLOCK"])
+	if err1 != nil || err2 != nil || err3 != nil || len(block) == 0 {
+		return nil, ErrUnexpectedResponse
+	}
+	key, err := client.Key(pubB, salt, group, user, password)
+	if err != nil {
+		return nil, ErrUnexpectedResponse
+	}
+	stamp := srp.FormatTimestamp(c.now())
+	return map[string]string{
+		"PASSWORD_CLAIM_SECRET_BLOCK": ch["SECRET_BLOCK"],
+		"TIMESTAMP":                   stamp,
+		"PASSWORD_CLAIM_SIGNATURE":    srp.SignatureBase64(key, group, user, block, stamp),
+	}, nil
 }
