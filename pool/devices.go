@@ -227,19 +227,7 @@ func (s *Service) respondDevicePasswordVerifier(ctx context.Context, req authReq
 		return nil, newError(ExResourceNotFound, "Device does not exist.")
 	}
 	v, err := srp.ParseHex(d.Verifier)
-	if err != nil {
-		return nil, incorrectPassword()
-	}
-	pubA, errA := srp.ParseHex(pub.A)
-	pubB, errB := srp.ParseHex(pub.B)
-	if errA != nil || errB != nil {
-		return nil, incorrectPassword()
-	}
-	key, err := srp.RestoreServer(v, new(big.Int).SetBytes(block.B), pubB).Key(pubA)
-	if err != nil || !srp.CheckSignature(key, d.GroupKey, d.Key, raw, r["TIMESTAMP"], r["PASSWORD_CLAIM_SIGNATURE"]) {
-		return nil, incorrectPassword()
-	}
-	if when, err := srp.ParseTimestamp(r["TIMESTAMP"]); err != nil || s.now().Sub(when).Abs() > srpClockSkew {
+	if err != nil || !s.srpProof(block.srpBlock, pub, v, d.GroupKey, d.Key, raw, r["TIMESTAMP"], r["PASSWORD_CLAIM_SIGNATURE"]) {
 		return nil, incorrectPassword()
 	}
 	req.deviceKey, req.deviceProved = d.Key, true

@@ -389,7 +389,7 @@ func (s *Service) srpVerify(ctx context.Context, req authRequest, in *RespondToA
 	if !hasVerifier {
 		_, v, _ = s.fakeSRPUser(req.pool, block.UserID)
 	}
-	proved := s.srpProof(block, pub, v, signed, r["TIMESTAMP"], r["PASSWORD_CLAIM_SIGNATURE"])
+	proved := s.srpProof(block, pub, v, srp.PoolName(block.PoolID), block.UserID, signed, r["TIMESTAMP"], r["PASSWORD_CLAIM_SIGNATURE"])
 	if block.Fake {
 		return nil, incorrectPassword()
 	}
@@ -414,7 +414,9 @@ func (s *Service) srpVerify(ctx context.Context, req authRequest, in *RespondToA
 
 // srpProof checks the client's signature. The key is derived even when the TIMESTAMP is
 // refused, so that a bad timestamp costs what a wrong password does.
-func (s *Service) srpProof(block srpBlock, pub srpPublic, v *big.Int, signed []byte, timestamp, signature string) bool {
+// group and user are what the signature names: the pool name and USER_ID_FOR_SRP for a
+// user, the group key and the device key for a device.
+func (s *Service) srpProof(block srpBlock, pub srpPublic, v *big.Int, group, user string, signed []byte, timestamp, signature string) bool {
 	pubA, errA := srp.ParseHex(pub.A)
 	pubB, errB := srp.ParseHex(pub.B)
 	if errA != nil || errB != nil {
@@ -424,7 +426,7 @@ func (s *Service) srpProof(block srpBlock, pub srpPublic, v *big.Int, signed []b
 	if err != nil {
 		return false
 	}
-	sigOK := srp.CheckSignature(key, srp.PoolName(block.PoolID), block.UserID, signed, timestamp, signature)
+	sigOK := srp.CheckSignature(key, group, user, signed, timestamp, signature)
 	when, err := srp.ParseTimestamp(timestamp)
 	if err != nil {
 		return false
