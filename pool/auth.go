@@ -47,6 +47,8 @@ type AuthOutput struct {
 	Session              string                `json:"Session,omitempty"`
 	ChallengeParameters  map[string]string     `json:"ChallengeParameters"`
 	AuthenticationResult *AuthenticationResult `json:"AuthenticationResult,omitempty"`
+	// proved is the user a hosted sign-in proved, in place of tokens.
+	proved *SignedInUser
 }
 
 type InitiateAuthInput struct {
@@ -92,6 +94,14 @@ type authRequest struct {
 	tokenSource string
 	// noMigration is set once a sign-in has asked the migration trigger about its user.
 	noMigration bool
+	// hosted marks a sign-in through the hosted pages: it proves who the user is and mints
+	// nothing (the authorization code or implicit grant that follows does), and the pages,
+	// being the server itself, need no SECRET_HASH.
+	hosted bool
+	// scopes are the OAuth scopes the tokens carry; nil for API sign-ins, whose access
+	// tokens carry aws.cognito.signin.user.admin. nonce goes into an OAuth ID token.
+	scopes []string
+	nonce  string
 }
 
 func checkAuthParameters(v *validator, params map[string]string) {
@@ -134,6 +144,9 @@ func (s *Service) findClient(ctx context.Context, poolID, clientID string) (auth
 // username + clientId)), compared in constant time. Any of names may be the username the
 // caller used (the username, an alias, or for refresh the sub).
 func (s *Service) checkSecretHash(c clientView, given string, names ...string) error {
+	if c.trusted {
+		return nil
+	}
 	secret, err := s.clientSecret(c)
 	if err != nil {
 		return err
@@ -149,15 +162,19 @@ func (s *Service) checkSecretHash(c clientView, given string, names ...string) e
 		if name == "" {
 			continue
 		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write([]byte(name + c.rec.ClientID))
-		want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-		ok |= subtle.ConstantTimeCompare([]byte(want), []byte(given))
+		ok |= subtle.ConstantTimeCompare([]byte(computeSecretHash(secret, name, c.rec.ClientID)), []byte(given))
 	}
 	if ok != 1 {
 		return newError(ExNotAuthorized, "Unable to verify secret hash for client %s", c.rec.ClientID)
 	}
 	return nil
+}
+
+// computeSecretHash is Cognito's SECRET_HASH: Base64(HMAC-SHA256(secret, username + clientId)).
+func computeSecretHash(secret, username, clientID string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(username + clientID))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func (s *Service) InitiateAuth(ctx context.Context, _ Caller, in *InitiateAuthInput) (*AuthOutput, error) {

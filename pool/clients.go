@@ -152,6 +152,7 @@ func normalizeClientConfig(v *validator, p poolView, c *clientConfig) {
 	for _, f := range c.AllowedOAuthFlows {
 		v.oneOf("allowedOAuthFlows.member", f, "code", "implicit", "client_credentials")
 	}
+	checkClientOAuthFields(v, c)
 	for _, list := range []struct {
 		field string
 		names []string
@@ -247,6 +248,9 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, _ Caller, in *Create
 		if err := v.err(); err != nil {
 			return err
 		}
+		if err := checkClientOAuth(p, &cs.clientConfig, cs.SealedSecret != ""); err != nil {
+			return err
+		}
 		if rec.Settings, err = json.Marshal(cs); err != nil {
 			return err
 		}
@@ -334,6 +338,9 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, _ Caller, in *Update
 		if err := v.err(); err != nil {
 			return err
 		}
+		if err := checkClientOAuth(p, &cs.clientConfig, cs.SealedSecret != ""); err != nil {
+			return err
+		}
 		if in.ClientName != "" {
 			rec.Name = in.ClientName
 		}
@@ -366,6 +373,9 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, _ Caller, in *Client
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := s.loadClient(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
+			return err
+		}
+		if err := s.forgetClientCustomization(ctx, tx, in.UserPoolId, in.ClientId); err != nil {
 			return err
 		}
 		return tx.DeleteClient(ctx, in.UserPoolId, in.ClientId)
@@ -433,6 +443,9 @@ func (s *Service) ListUserPoolClients(ctx context.Context, _ Caller, in *ListUse
 type clientView struct {
 	rec store.Client
 	clientSettings
+	// trusted is set for calls the server makes on the client's behalf (the hosted pages),
+	// which prove nothing with a SECRET_HASH.
+	trusted bool
 }
 
 func decodeClient(rec store.Client) (clientView, error) {

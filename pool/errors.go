@@ -64,6 +64,8 @@ const (
 	ExSoftwareTokenMFANotFound = "SoftwareTokenMFANotFoundException"
 	ExEnableSoftwareTokenMFA   = "EnableSoftwareTokenMFAException"
 	ExScopeDoesNotExist        = "ScopeDoesNotExistException"
+	ExInvalidOAuthFlow         = "InvalidOAuthFlowException"
+	ExFeatureUnavailableInTier = "FeatureUnavailableInTierException"
 	ExUnsupportedTokenType     = "UnsupportedTokenTypeException"
 	ExUnauthorized             = "UnauthorizedException"
 )

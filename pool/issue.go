@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type refreshRecord struct {
 	OriginJTI   string    `json:"origin_jti"`
 	AuthTime    time.Time `json:"auth_time"`
 	IssuedAt    time.Time `json:"iat"`
+	// Scopes are the OAuth scopes granted at sign-in, which refreshed tokens keep; nil for
+	// API sign-ins.
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // userState additions live in users.go; these namespaces hold token state.
@@ -151,29 +155,58 @@ func (s *Service) mintTokens(ctx context.Context, req authRequest, u store.User,
 	iss := s.Issuer(req.pool)
 	eventID := newUUID()
 	access := accessClaims{Sub: u.Sub, Groups: groups, Iss: iss, ClientID: req.client.rec.ClientID, OriginJTI: originJTI,
-		EventID: eventID, TokenUse: tokens.UseAccess, Scope: "aws.cognito.signin.user.admin", AuthTime: authTime.Unix(),
+		EventID: eventID, TokenUse: tokens.UseAccess, Scope: req.scopeClaim(), AuthTime: authTime.Unix(),
 		Exp: now.Add(req.client.validity("access")).Unix(), Iat: now.Unix(), JTI: newUUID(), Username: u.Username,
 		DeviceKey: req.deviceKey}
 	accessToken, err := tokens.Sign(accessKey, access)
 	if err != nil {
 		return nil, err
 	}
+	result := &AuthenticationResult{AccessToken: accessToken, TokenType: "Bearer",
+		ExpiresIn: int32(req.client.validity("access") / time.Second)}
+	if req.scopes != nil && !slices.Contains(req.scopes, ScopeOpenID) {
+		// An OAuth grant without openid gets no ID token, as OpenID Connect asks.
+		return result, nil
+	}
 	idClaims := s.idClaims(req.pool, req.client, u, groups, iss, originJTI, eventID, authTime, now)
 	applyClaimOverrides(idClaims, override)
-	idToken, err := tokens.Sign(idKey, idClaims)
-	if err != nil {
+	if req.scopes != nil {
+		idClaims["at_hash"] = accessTokenHash(accessToken)
+		if req.nonce != "" {
+			idClaims["nonce"] = req.nonce
+		}
+	}
+	if result.IdToken, err = tokens.Sign(idKey, idClaims); err != nil {
 		return nil, err
 	}
-	return &AuthenticationResult{AccessToken: accessToken, IdToken: idToken, TokenType: "Bearer",
-		ExpiresIn: int32(req.client.validity("access") / time.Second)}, nil
+	return result, nil
 }
 
-// signIn completes an authentication: tokens plus a new refresh token.
+// scopeClaim is the access token's scope claim: the granted OAuth scopes, or for API
+// sign-ins the one scope that lets the token call the user's own operations.
+func (r authRequest) scopeClaim() string {
+	if r.scopes == nil {
+		return ScopeAdmin
+	}
+	return strings.Join(r.scopes, " ")
+}
+
+// accessTokenHash is an ID token's at_hash: the left half of the access token's SHA-256.
+func accessTokenHash(accessToken string) string {
+	sum := sha256.Sum256([]byte(accessToken))
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+}
+
+// signIn completes an authentication: tokens plus a new refresh token. A hosted sign-in
+// ends with the proved user instead; its tokens come from the grant that follows.
 func (s *Service) signIn(ctx context.Context, req authRequest, u store.User, authTime time.Time) (*AuthOutput, error) {
-	originJTI := newUUID()
-	newDevice := req.deviceKey == "" && req.pool.deviceConfig() != nil
+	newDevice := !req.hosted && req.deviceKey == "" && req.pool.deviceConfig() != nil
 	if err := s.postAuthentication(ctx, req, u, newDevice); err != nil {
 		return nil, err
+	}
+	if req.hosted {
+		return &AuthOutput{ChallengeParameters: map[string]string{},
+			proved: &SignedInUser{PoolID: u.PoolID, Username: u.Username, Sub: u.Sub, AuthTime: authTime}}, nil
 	}
 	var device *NewDeviceMetadata
 	if newDevice {
@@ -183,24 +216,35 @@ func (s *Service) signIn(ctx context.Context, req authRequest, u store.User, aut
 		}
 		req.deviceKey = device.DeviceKey
 	}
-	result, err := s.mintTokens(ctx, req, u, originJTI, authTime)
+	result, err := s.issueTokens(ctx, req, u, authTime, true)
 	if err != nil {
 		return nil, s.storeError(ctx, "InitiateAuth", err)
 	}
 	result.NewDeviceMetadata = device
+	return &AuthOutput{ChallengeParameters: map[string]string{}, AuthenticationResult: result}, nil
+}
+
+// issueTokens mints the tokens of a new sign-in and, when withRefresh, stores a refresh
+// token for them that remembers the granted scopes.
+func (s *Service) issueTokens(ctx context.Context, req authRequest, u store.User, authTime time.Time, withRefresh bool) (*AuthenticationResult, error) {
+	originJTI := newUUID()
+	result, err := s.mintTokens(ctx, req, u, originJTI, authTime)
+	if err != nil || !withRefresh {
+		return result, err
+	}
 	refresh := newRefreshToken()
 	now := s.now()
 	rec, _ := json.Marshal(refreshRecord{PoolID: req.pool.rec.ID, ClientID: req.client.rec.ClientID, UsernameKey: u.UsernameKey,
-		Sub: u.Sub, OriginJTI: originJTI, AuthTime: authTime, IssuedAt: now})
+		Sub: u.Sub, OriginJTI: originJTI, AuthTime: authTime, IssuedAt: now, Scopes: req.scopes})
 	err = s.update(ctx, func(tx store.Tx) error {
 		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: req.pool.rec.ID, Namespace: nsRefresh, Key: tokenHash(refresh),
 			Value: rec, ExpiresAt: now.Add(req.client.validity("refresh"))})
 	})
 	if err != nil {
-		return nil, s.storeError(ctx, "InitiateAuth", err)
+		return nil, err
 	}
 	result.RefreshToken = refresh
-	return &AuthOutput{ChallengeParameters: map[string]string{}, AuthenticationResult: result}, nil
+	return result, nil
 }
 
 func invalidRefreshToken() *Error { return newError(ExNotAuthorized, "Invalid Refresh Token") }
@@ -225,6 +269,7 @@ func (s *Service) refreshAuth(ctx context.Context, req authRequest, token, secre
 		return nil, err
 	}
 	req.tokenSource = triggers.SourceTokenGenerationRefreshTokens
+	req.scopes = rec.Scopes
 	result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
 	if err != nil {
 		return nil, s.storeError(ctx, "InitiateAuth", err)

@@ -186,12 +186,9 @@ func (s *Service) Discovery(ctx context.Context, poolID string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	doc := tokens.Discovery(s.Issuer(p))
-	if s.issuerStyle == IssuerAWS {
-		// The issuer names AWS, but the keys are served here.
-		doc["jwks_uri"] = s.publicURL + "/" + p.rec.ID + "/.well-known/jwks.json"
-	}
-	return json.Marshal(doc)
+	scopes := append([]string{ScopeOpenID, ScopeEmail, ScopePhone, ScopeProfile, ScopeAdmin}, p.customScopes()...)
+	// With Cognito-style issuers the issuer names AWS, but the keys and endpoints are here.
+	return json.Marshal(tokens.Discovery(s.Issuer(p), s.endpointBase(p), scopes))
 }
 
 // readPool loads a pool outside any transaction.

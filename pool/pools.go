@@ -69,20 +69,35 @@ type PoolSettings struct {
 	EmailMfa         *EmailMfaConfigType         `json:"EmailMfaConfiguration,omitempty"`
 }
 
-// poolView is a decoded pool: the record plus its settings and signing keys.
+// poolView is a decoded pool: the record plus its settings, signing keys and the
+// configuration of its hosted UI and authorization server.
 type poolView struct {
 	rec store.Pool
 	PoolSettings
 	keys []storedKey
+	// domain is the pool's one domain, nil when it has none (domains.go).
+	domain *poolDomain
+	// resourceServers are ordered by identifier (resourceservers.go).
+	resourceServers []ResourceServer
+	// uiCustomizations holds the hosted UI's CSS and logo by client ID, "ALL" for the pool's
+	// default (uicustomization.go).
+	uiCustomizations map[string]uiCustomization
 	// targets are the trigger webhooks of LambdaConfig by trigger, decoded once per pool
 	// version (see triggerTargets).
 	targets map[string]string
 }
 
 // storedPool is the Settings JSON: what callers set, beside what the pool keeps for itself.
+// The domain, resource servers and UI customizations live here rather than in records of
+// their own because a pool has few of them and they are read with the pool anyway; it also
+// means deleting a pool deletes them. The price is that each logo (at most 100 KiB per
+// client or pool) is read with every read of the pool record.
 type storedPool struct {
 	PoolSettings
-	SigningKeys []storedKey `json:"SigningKeys,omitempty"`
+	SigningKeys      []storedKey                `json:"SigningKeys,omitempty"`
+	UserPoolDomain   *poolDomain                `json:"UserPoolDomain,omitempty"`
+	ResourceServers  []ResourceServer           `json:"ResourceServers,omitempty"`
+	UICustomizations map[string]uiCustomization `json:"UICustomizations,omitempty"`
 }
 
 // decodePool decodes a pool record, from s.decodedPools when the record is unchanged:
@@ -101,7 +116,8 @@ func (s *Service) decodePool(rec store.Pool) (poolView, error) {
 	if err := json.Unmarshal(rec.Settings, &sp); err != nil {
 		return poolView{}, fmt.Errorf("pool %s settings: %w", rec.ID, err)
 	}
-	p := poolView{rec: rec, PoolSettings: sp.PoolSettings, keys: slices.Clip(sp.SigningKeys)}
+	p := poolView{rec: rec, PoolSettings: sp.PoolSettings, keys: slices.Clip(sp.SigningKeys),
+		domain: sp.UserPoolDomain, resourceServers: slices.Clip(sp.ResourceServers), uiCustomizations: sp.UICustomizations}
 	p.SchemaAttributes = slices.Clip(p.SchemaAttributes)
 	p.AliasAttributes = slices.Clip(p.AliasAttributes)
 	p.UsernameAttributes = slices.Clip(p.UsernameAttributes)
@@ -112,7 +128,8 @@ func (s *Service) decodePool(rec store.Pool) (poolView, error) {
 }
 
 func (p poolView) encode() (store.Pool, error) {
-	b, err := json.Marshal(storedPool{PoolSettings: p.PoolSettings, SigningKeys: p.keys})
+	b, err := json.Marshal(storedPool{PoolSettings: p.PoolSettings, SigningKeys: p.keys, UserPoolDomain: p.domain,
+		ResourceServers: p.resourceServers, UICustomizations: p.uiCustomizations})
 	if err != nil {
 		return store.Pool{}, err
 	}
@@ -155,18 +172,26 @@ type UserPoolDescription struct {
 	LastModifiedDate       *Timestamp `json:"LastModifiedDate,omitempty"`
 	EstimatedNumberOfUsers int64      `json:"EstimatedNumberOfUsers"`
 	Domain                 string     `json:"Domain,omitempty"`
+	CustomDomain           string     `json:"CustomDomain,omitempty"`
 	// Region is internal; hide the embedded field.
 	Region *struct{} `json:"Region,omitempty"`
 }
 
 func (s *Service) describe(p poolView, users int64) UserPoolDescription {
 	settings := p.PoolSettings
-	return UserPoolDescription{
+	d := UserPoolDescription{
 		Id: p.rec.ID, Name: p.rec.Name, Arn: s.arnFor(p),
 		PoolSettings: settings, Status: "Enabled",
 		CreationDate: ts(p.rec.CreatedAt), LastModifiedDate: ts(p.rec.UpdatedAt),
 		EstimatedNumberOfUsers: users,
 	}
+	if p.domain != nil {
+		d.Domain = p.domain.Name
+		if p.domain.custom() {
+			d.CustomDomain = p.domain.Name
+		}
+	}
+	return d
 }
 
 func (s *Service) arnFor(p poolView) string {

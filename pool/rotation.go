@@ -111,6 +111,7 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, _ Caller, in *G
 	}
 	req.tokenSource = triggers.SourceTokenGenerationRefreshTokens
 	req.clientMetadata = in.ClientMetadata
+	req.scopes = rec.Scopes
 	if !req.client.rotatesRefreshTokens() {
 		result, err := s.mintTokens(ctx, req, u.rec, rec.OriginJTI, rec.AuthTime)
 		if err != nil {

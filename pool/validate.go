@@ -95,6 +95,14 @@ var (
 	reRoleArn    = anchored(`arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?`)
 	reAttrName   = anchored(`[\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
 	reCustomName = anchored(`[\p{L}\p{M}\p{S}\p{N}\p{P}]+`)
+	// The reference gives every ARN field, the certificate's included, the role's pattern.
+	reCertificateArn = reRoleArn
+	// reDomainLabel is a prefix domain, and each label of a custom one.
+	reDomainLabel        = anchored(`[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?`)
+	reResourceServerID   = anchored(`[\x21\x23-\x5B\x5D-\x7E]+`)
+	reResourceServerName = anchored(`[\w\s+=,.@-]+`)
+	reScopeName          = anchored(`[\x21\x23-\x2E\x30-\x5B\x5D-\x7E]+`)
+	reScope              = anchored(`[\x21\x23-\x5B\x5D-\x7E]+`)
 )
 
 // checkPoolID validates a UserPoolId field; it is the first thing almost every operation does.

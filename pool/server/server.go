@@ -22,6 +22,7 @@ import (
 	"github.com/hashless/hashless/internal/seal"
 	"github.com/hashless/hashless/pool"
 	"github.com/hashless/hashless/pool/delivery"
+	"github.com/hashless/hashless/pool/hosted"
 	"github.com/hashless/hashless/pool/sigv4"
 	"github.com/hashless/hashless/pool/store"
 	"github.com/hashless/hashless/pool/store/open"
@@ -85,6 +86,7 @@ type Server struct {
 	// derivePublicURL: no --public-url was given, so it follows the address actually bound.
 	derivePublicURL bool
 	dispatcher      *delivery.Dispatcher
+	hosted          *hosted.Handler
 }
 
 // newDispatcher builds real delivery from the configuration; nil when none is configured.
@@ -229,6 +231,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, Service: svc, wire: wh, registry: cfg.Registry, creds: creds,
 		derivePublicURL: derivePublicURL, dispatcher: dispatcher}
+	s.hosted, err = hosted.New(hosted.Config{Service: svc, Logger: cfg.Logger, Registry: cfg.Registry,
+		SecureCookies: func() bool { return strings.HasPrefix(s.PublicURL(), "https://") }})
+	if err != nil {
+		svc.Close()
+		st.Close()
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -280,6 +289,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("PUT /_local/import/{pool}/{job}", s.upload)
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.wellKnown(s.Service.JWKS))
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.wellKnown(s.Service.Discovery))
+	s.hosted.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -160,21 +160,25 @@ func JWKS(keys []Key, now time.Time) ([]byte, error) {
 	return json.Marshal(set)
 }
 
-// Discovery is the OpenID provider metadata of an issuer whose endpoints all live under it.
-func Discovery(issuer string) map[string]any {
+// Discovery is the OpenID provider metadata of an issuer whose endpoints all live under
+// base (the issuer itself, unless the issuer names another host).
+func Discovery(issuer, base string, scopes []string) map[string]any {
 	return map[string]any{
 		"issuer":                                issuer,
-		"jwks_uri":                              issuer + "/.well-known/jwks.json",
-		"authorization_endpoint":                issuer + "/oauth2/authorize",
-		"token_endpoint":                        issuer + "/oauth2/token",
-		"userinfo_endpoint":                     issuer + "/oauth2/userInfo",
-		"revocation_endpoint":                   issuer + "/oauth2/revoke",
-		"end_session_endpoint":                  issuer + "/logout",
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"authorization_endpoint":                base + "/oauth2/authorize",
+		"token_endpoint":                        base + "/oauth2/token",
+		"userinfo_endpoint":                     base + "/oauth2/userInfo",
+		"revocation_endpoint":                   base + "/oauth2/revoke",
+		"end_session_endpoint":                  base + "/logout",
 		"response_types_supported":              []string{"code", "token"},
+		"grant_types_supported":                 []string{"authorization_code", "implicit", "refresh_token", "client_credentials"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"scopes_supported":                      []string{"openid", "email", "phone", "profile"},
+		"scopes_supported":                      scopes,
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
 		"code_challenge_methods_supported":      []string{"S256"},
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+			"cognito:username", "cognito:groups", "email", "email_verified", "phone_number", "phone_number_verified"},
 	}
 }

@@ -50,6 +50,18 @@ func operations(s *pool.Service) map[string]operation {
 		"AdminListGroupsForUser":   admin(s.AdminListGroupsForUser),
 		"ListUsersInGroup":         admin(s.ListUsersInGroup),
 
+		"CreateUserPoolDomain":   admin(s.CreateUserPoolDomain),
+		"DescribeUserPoolDomain": admin(s.DescribeUserPoolDomain),
+		"UpdateUserPoolDomain":   admin(s.UpdateUserPoolDomain),
+		"DeleteUserPoolDomain":   admin(s.DeleteUserPoolDomain),
+		"CreateResourceServer":   admin(s.CreateResourceServer),
+		"DescribeResourceServer": admin(s.DescribeResourceServer),
+		"ListResourceServers":    admin(s.ListResourceServers),
+		"UpdateResourceServer":   admin(s.UpdateResourceServer),
+		"DeleteResourceServer":   admin(s.DeleteResourceServer),
+		"SetUICustomization":     admin(s.SetUICustomization),
+		"GetUICustomization":     admin(s.GetUICustomization),
+
 		"InitiateAuth":                bind(false, s.InitiateAuth),
 		"RespondToAuthChallenge":      bind(false, s.RespondToAuthChallenge),
 		"AdminInitiateAuth":           admin(s.AdminInitiateAuth),

@@ -192,6 +192,49 @@ main() {
 	expect_ok "list-user-pool-clients" list-user-pool-clients --user-pool-id "$pool_id"
 	assert_jq "list-user-pool-clients contains the client" 'any(.UserPoolClients[]; .ClientId == $id)' --arg id "$client_id"
 
+	# --- hosted UI configuration ---
+	# A domain prefix is lowercase; the pool id's suffix is not.
+	local domain
+	domain="e2e-$(tr '[:upper:]' '[:lower:]' <<<"${pool_id#*_}")"
+	expect_ok "create-user-pool-domain" create-user-pool-domain --user-pool-id "$pool_id" --domain "$domain"
+	expect_ok "describe-user-pool-domain" describe-user-pool-domain --domain "$domain"
+	assert_jq "describe-user-pool-domain names the pool" \
+		'.DomainDescription.UserPoolId == $pool and .DomainDescription.Domain == $d and .DomainDescription.Status == "ACTIVE"' \
+		--arg pool "$pool_id" --arg d "$domain"
+	cog describe-user-pool --user-pool-id "$pool_id"
+	assert_jq "describe-user-pool shows the domain" '.UserPool.Domain == $d' --arg d "$domain"
+	expect_error "a domain with a reserved word is refused" InvalidParameterException \
+		create-user-pool-domain --user-pool-id "$pool_id" --domain my-cognito-e2e
+
+	expect_ok "create-resource-server" create-resource-server --user-pool-id "$pool_id" \
+		--identifier orders --name Orders --scopes 'ScopeName=read,ScopeDescription=Read orders'
+	assert_jq "create-resource-server returns its scopes" \
+		'.ResourceServer.Identifier == "orders" and [.ResourceServer.Scopes[].ScopeName] == ["read"]'
+	expect_ok "create-user-pool-client with a custom scope" create-user-pool-client --user-pool-id "$pool_id" \
+		--client-name e2e-web --allowed-o-auth-flows-user-pool-client --allowed-o-auth-flows code \
+		--allowed-o-auth-scopes openid orders/read --callback-urls https://app.example.com/callback \
+		--supported-identity-providers COGNITO
+	assert_jq "the OAuth client allows the custom scope" '.UserPoolClient.AllowedOAuthScopes | index("orders/read") != null'
+	expect_error "a scope no resource server defines is refused" ScopeDoesNotExistException \
+		create-user-pool-client --user-pool-id "$pool_id" --client-name e2e-bad --allowed-o-auth-flows-user-pool-client \
+		--allowed-o-auth-flows code --allowed-o-auth-scopes orders/write --callback-urls https://app.example.com/callback
+
+	# A 1x1 PNG for the logo.
+	base64 -d >"$WORK/logo.png" <<<'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGNQckkDAAFYAM11wf4aAAAAAElFTkSuQmCC'
+	expect_ok "set-ui-customization with a logo" set-ui-customization --user-pool-id "$pool_id" \
+		--css '.banner-customizable { background-color: #224466; }' --image-file "fileb://$WORK/logo.png"
+	assert_jq "set-ui-customization returns the CSS and a logo URL" \
+		'.UICustomization.ClientId == "ALL" and (.UICustomization.CSS | contains("#224466"))
+		 and (.UICustomization.ImageUrl | contains("/" + $pool + "/_ui/image?client_id=ALL"))' --arg pool "$pool_id"
+	expect_ok "get-ui-customization for a client" get-ui-customization --user-pool-id "$pool_id" --client-id "$client_id"
+	assert_jq "a client without its own customization gets the pool's" \
+		'.UICustomization.ClientId == "ALL" and (.UICustomization.CSS | contains("#224466"))'
+	expect_error "CSS that imports a sheet is refused" InvalidParameterException \
+		set-ui-customization --user-pool-id "$pool_id" --css '@import url(https://evil.example.com/x.css);'
+	printf 'GIF89a' >"$WORK/logo.gif"
+	expect_error "a logo that is not PNG or JPEG is refused" InvalidParameterException \
+		set-ui-customization --user-pool-id "$pool_id" --image-file "fileb://$WORK/logo.gif"
+
 	# --- users ---
 	expect_ok "admin-create-user alice" admin-create-user --user-pool-id "$pool_id" --username alice \
 		--user-attributes Name=email,Value=alice@example.com Name=email_verified,Value=true \
@@ -296,6 +339,9 @@ main() {
 	expect_ok "delete-user-pool-client" delete-user-pool-client --user-pool-id "$pool_id" --client-id "$client_id"
 	expect_error "a deleted client is gone" ResourceNotFoundException \
 		describe-user-pool-client --user-pool-id "$pool_id" --client-id "$client_id"
+	expect_ok "delete-user-pool-domain" delete-user-pool-domain --user-pool-id "$pool_id" --domain "$domain"
+	cog describe-user-pool-domain --domain "$domain"
+	assert_jq "a deleted domain is described by an empty description" '.DomainDescription == {}'
 	expect_ok "delete-user-pool" delete-user-pool --user-pool-id "$pool_id"
 	expect_error "a deleted pool is gone" ResourceNotFoundException \
 		describe-user-pool --user-pool-id "$pool_id"
