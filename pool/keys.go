@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hashless/hashless/pool/store"
@@ -186,7 +187,7 @@ func (s *Service) Discovery(ctx context.Context, poolID string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	scopes := append([]string{ScopeOpenID, ScopeEmail, ScopePhone, ScopeProfile, ScopeAdmin}, p.customScopes()...)
+	scopes := append(slices.Clone(standardScopes), p.customScopes()...)
 	// With Cognito-style issuers the issuer names AWS, but the keys and endpoints are here.
 	return json.Marshal(tokens.Discovery(s.Issuer(p), s.endpointBase(p), scopes))
 }

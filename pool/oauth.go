@@ -312,6 +312,10 @@ func (s *Service) HostedSession(ctx context.Context, poolID, token string) (Sign
 		return SignedInUser{}, err
 	}
 	if _, err := s.liveUser(ctx, p, u); err != nil {
+		if errors.Is(err, ErrNoHostedSession) {
+			// Gone for good: re-enabling the user later must not revive it.
+			_ = s.EndHostedSession(ctx, poolID, token)
+		}
 		return SignedInUser{}, err
 	}
 	return u, nil

@@ -61,7 +61,7 @@ const (
 )
 
 // standardScopes are the scopes every pool grants without a resource server.
-var standardScopes = []string{"phone", "email", "openid", "profile", "aws.cognito.signin.user.admin"}
+var standardScopes = []string{ScopePhone, ScopeEmail, ScopeOpenID, ScopeProfile, ScopeAdmin}
 
 // customScopes is every scope the pool's resource servers define, as "identifier/scopeName".
 func (p poolView) customScopes() []string {

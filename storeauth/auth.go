@@ -49,21 +49,23 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	ipKey := "i:" + client.IP
 	now := s.now()
 	if blocked, _ := s.emailThrottle.blocked(emailKey, now); blocked {
-		s.metrics.logins.WithLabelValues("throttled").Inc()
+		s.noteLogin(LoginThrottled)
 		return SignIn{}, errBadCredentials()
 	}
 	if blocked, _ := s.ipThrottle.blocked(ipKey, now); blocked && client.IP != "" {
-		s.metrics.logins.WithLabelValues("throttled").Inc()
+		s.noteLogin(LoginThrottled)
 		return SignIn{}, errBadCredentials()
 	}
 
 	c, err := s.customers.CustomerByEmail(ctx, email)
 	usable := err == nil && c.State == store.StateActive && c.HasAccount && !c.Disabled
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.noteLogin(LoginError)
 		return SignIn{}, errStore(err)
 	}
 	policyRefused := false
-	if usable && c.PasswordHash != "" {
+	legacy := usable && c.PasswordHash != ""
+	if legacy {
 		// Not migrated yet: the legacy check plus one pool call, success or failure.
 		c, policyRefused, err = s.legacyLogin(ctx, c, password)
 	} else {
@@ -89,10 +91,10 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 		if errors.Is(err, ErrNotAuthorized) {
 			s.emailThrottle.fail(emailKey, s.now())
 			s.ipThrottle.fail(ipKey, s.now())
-			s.metrics.logins.WithLabelValues("refused").Inc()
+			s.noteLogin(LoginRefused)
 			return SignIn{}, errBadCredentials()
 		}
-		s.metrics.logins.WithLabelValues("error").Inc()
+		s.noteLogin(LoginError)
 		var e *Error
 		if errors.As(err, &e) {
 			return SignIn{}, e
@@ -102,10 +104,17 @@ func (s *Service) Login(ctx context.Context, email, password string, client Clie
 	s.emailThrottle.succeed(emailKey)
 	sess, token, err := s.openSession(ctx, c.ID, client, kind)
 	if err != nil {
-		s.metrics.logins.WithLabelValues("error").Inc()
+		s.noteLogin(LoginError)
 		return SignIn{}, err
 	}
-	s.metrics.logins.WithLabelValues("ok").Inc()
+	switch {
+	case policyRefused:
+		s.noteLogin(LoginBlockedByPolicy)
+	case legacy && c.PasswordHash == "":
+		s.noteLogin(LoginMigrated)
+	default:
+		s.noteLogin(LoginOK)
+	}
 	return SignIn{Customer: c, Session: sess, Token: token, PasswordChangeRequired: policyRefused}, nil
 }
 

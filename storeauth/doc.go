@@ -20,6 +20,11 @@
 //   - Sessions are opaque 256-bit tokens kept only as SHA-256; a check is one indexed read
 //     (last_seen_at is written at most once a minute), so ending a session takes effect on
 //     the next request on every node.
+//   - How far the lazy migration has got, over time (stats.go), is kept in the database, so
+//     it survives restarts and agrees across nodes: read from the rows (MigratedAt) and
+//     from sign-in counts by hour and outcome (store.Reports). A sign-in only bumps a
+//     counter in memory, flushed every few seconds, so it costs no extra write. Package
+//     dashboard draws it.
 //
 // The pool sits behind the Pool interface; CognitoPool implements it over package cognito,
 // so the same code runs against AWS and against hashless's own pool.

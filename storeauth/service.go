@@ -41,6 +41,9 @@ type Config struct {
 	Customers store.Customers
 	Sessions  store.Sessions
 	Pool      Pool
+	// Reports, when set, keeps the sign-in counts by hour and outcome and answers the
+	// migration history (see stats.go); nil means no history is kept.
+	Reports store.Reports
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -78,6 +81,9 @@ type Service struct {
 
 	emailThrottle *throttle
 	ipThrottle    *throttle
+
+	reports store.Reports
+	logins  loginTally
 
 	readyMu     sync.Mutex
 	readyAt     time.Time
@@ -128,6 +134,7 @@ func New(cfg Config) (*Service, error) {
 		now: cfg.Now, log: cfg.Logger, cfg: cfg, metrics: newMetrics(cfg.Registerer), legacy: cfg.Legacy, legacyGate: coregate.New(),
 		emailThrottle: newThrottle(5, 15*time.Minute),
 		ipThrottle:    newThrottle(50, 15*time.Minute),
+		reports:       cfg.Reports,
 	}, nil
 }
 

@@ -33,6 +33,7 @@ func poolFlags(cfg *server.Config, stderr io.Writer) (*flag.FlagSet, *listFlag, 
 	fs.StringVar(&cfg.SecretKey, "secret-key", "", "base64 of 32 bytes that seals challenge state and secrets at rest (default: a key file beside a file database)")
 	fs.StringVar(&cfg.KDF, "kdf", server.DefaultKDF, "password KDF: argon2id:m=KiB,t=N,p=N or pbkdf2-sha256:i=N")
 	fs.BoolVar(&cfg.Outbox, "outbox", false, "serve GET /_local/messages even when not in development mode")
+	fs.BoolVar(&cfg.Console, "console", false, "serve the console at /_local/console/ behind a login with --credentials (without it the console is open only in development mode, to loopback callers)")
 	fs.StringVar(&cfg.SMTPURL, "smtp-url", "", "deliver e-mail through this server: smtp://[user:pass@]host:port or smtps://…")
 	fs.StringVar(&cfg.MailFrom, "mail-from", "", "From address of delivered e-mail")
 	fs.StringVar(&cfg.MessageWebhook, "message-webhook", "", "POST every message as JSON to this URL")

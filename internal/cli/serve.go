@@ -32,6 +32,7 @@ import (
 	"github.com/hashless/hashless/cognito"
 	"github.com/hashless/hashless/pool/server"
 	"github.com/hashless/hashless/storeauth"
+	"github.com/hashless/hashless/storeauth/dashboard"
 	"github.com/hashless/hashless/storeauth/store"
 	"github.com/hashless/hashless/storeauth/store/sqlstore"
 )
@@ -46,6 +47,9 @@ const (
 	// process (see cognito.HandlerTransport).
 	embeddedEndpoint = "http://embedded-pool.internal"
 	embeddedRegion   = "us-east-1"
+	// loginStatsEvery is how often the sign-in counts kept in memory go to the database
+	// (see storeauth's stats.go).
+	loginStatsEvery = 10 * time.Second
 )
 
 // Settings under which the embedded pool's identity is kept in the database.
@@ -70,6 +74,7 @@ type serveConfig struct {
 	kdf            string
 	logLevel       string
 	cleanupEvery   time.Duration
+	dashboard      string
 }
 
 func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
@@ -89,6 +94,7 @@ func serveFlags(cfg *serveConfig, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.kdf, "kdf", server.DefaultKDF, "embedded pool: password KDF, argon2id:m=KiB,t=N,p=N or pbkdf2-sha256:i=N")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.DurationVar(&cfg.cleanupEvery, "cleanup-interval", 10*time.Minute, "how often expired sessions are deleted")
+	fs.StringVar(&cfg.dashboard, "dashboard", "auto", "the migration console at /admin/ui/: auto (on a loopback address: open without HASHLESS_ADMIN_TOKEN, a sign-in with it; off elsewhere), on (also off loopback, with HASHLESS_ADMIN_TOKEN), off")
 	return fs
 }
 
@@ -152,12 +158,20 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if cfg.sessionIdle <= 0 || cfg.sessionMax <= 0 || cfg.sessionIdle > cfg.sessionMax {
 		return errors.New("--session-idle and --session-max must be positive, idle no longer than max")
 	}
+	adminToken := os.Getenv("HASHLESS_ADMIN_TOKEN")
+	if _, err := dashboardAccess(cfg.dashboard, cfg.addr, adminToken); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
+	access, err := dashboardAccess(cfg.dashboard, addr, adminToken)
+	if err != nil {
+		return err
+	}
 	publicURL := strings.TrimRight(cfg.publicURL, "/")
 	if publicURL == "" {
 		publicURL = "http://" + addr
@@ -185,7 +199,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	defer src.close()
 
 	svcCfg := storeauth.Config{
-		Customers: st, Sessions: st, Pool: src.pool, Logger: log, Registerer: registry,
+		Customers: st, Sessions: st, Reports: st, Pool: src.pool, Logger: log, Registerer: registry,
 		SessionIdle: cfg.sessionIdle, SessionMax: cfg.sessionMax, PasswordMinLength: cfg.passwordMin,
 		PoolTimeout: cfg.callTimeout,
 	}
@@ -198,8 +212,13 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	}
 	api, err := svc.Handler(storeauth.HandlerConfig{
 		PublicURL: publicURL, CORSOrigins: cfg.storeCORS, TrustedProxies: proxies,
-		AdminToken: os.Getenv("HASHLESS_ADMIN_TOKEN"), Ready: st.Ping,
+		AdminToken: adminToken, Ready: st.Ping,
 	})
+	if err != nil {
+		return err
+	}
+	console, err := dashboard.New(dashboard.Config{Service: svc, Access: access, AdminToken: adminToken,
+		PublicURL: publicURL, Logger: log.With("component", "console")})
 	if err != nil {
 		return err
 	}
@@ -220,6 +239,8 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		switch {
+		case p == "/admin/ui" || strings.HasPrefix(p, dashboard.Prefix):
+			console.ServeHTTP(w, r)
 		case strings.HasPrefix(p, "/store/") || strings.HasPrefix(p, "/admin/") || p == "/healthz" || p == "/readyz":
 			api.ServeHTTP(w, r)
 		case p == "/metrics" && r.Method == http.MethodGet:
@@ -242,6 +263,11 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 			log.Info("reconciled", "settled", n)
 		}
 	})
+	go backgroundLoop(bg, log, "sign-in counts", loginStatsEvery, func(ctx context.Context) {
+		if err := svc.FlushLoginStats(ctx); err != nil {
+			log.Warn("sign-in counts not saved; kept for the next try", "err", err)
+		}
+	})
 	go backgroundLoop(bg, log, "session cleanup", cfg.cleanupEvery, func(ctx context.Context) {
 		if n, err := svc.CleanupSessions(ctx); err != nil {
 			log.Warn("session cleanup failed", "err", err)
@@ -257,7 +283,7 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", addr, "public_url", publicURL, "customers", describeStoreDB(cfg.db),
 		"credentials", src.describe, "pool_surface_mounted", mounted,
-		"admin_api", os.Getenv("HASHLESS_ADMIN_TOKEN") != "")
+		"admin_api", adminToken != "", "dashboard", access.String())
 	select {
 	case err := <-errc:
 		return err
@@ -270,8 +296,41 @@ func runServe(ctx context.Context, cfg serveConfig, log *slog.Logger) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	if err := svc.FlushLoginStats(shutdownCtx); err != nil {
+		log.Warn("the last sign-in counts were not saved", "err", err)
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// dashboardAccess decides who may use the console from --dashboard, the listen address
+// and the admin token.
+func dashboardAccess(mode, addr, adminToken string) (dashboard.Access, error) {
+	loopback := server.IsLoopback(addr)
+	switch mode {
+	case "off":
+		return dashboard.AccessOff, nil
+	case "auto", "":
+		switch {
+		case !loopback:
+			return dashboard.AccessOff, nil
+		case adminToken != "":
+			return dashboard.AccessToken, nil
+		default:
+			return dashboard.AccessLoopback, nil
+		}
+	case "on":
+		switch {
+		case adminToken != "":
+			return dashboard.AccessToken, nil
+		case loopback:
+			return dashboard.AccessLoopback, nil
+		default:
+			return dashboard.AccessOff, errors.New("--dashboard=on on a non-loopback address needs HASHLESS_ADMIN_TOKEN, which the console's sign-in asks for")
+		}
+	default:
+		return dashboard.AccessOff, fmt.Errorf("--dashboard must be auto, on or off, not %q", mode)
+	}
 }
 
 // backgroundLoop runs fn now and then every interval until ctx ends.

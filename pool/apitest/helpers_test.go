@@ -29,7 +29,7 @@ func each(t *testing.T, fn func(t *testing.T, p *pooltest.Pool)) {
 	}
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
@@ -55,8 +55,8 @@ func wantAPIError(t *testing.T, err error, code string) {
 
 // must turns a call's (value, error) into the value, failing the test on an error:
 // must(c.Op(ctx, in))(t).
-func must[T any](v T, err error) func(t *testing.T) T {
-	return func(t *testing.T) T {
+func must[T any](v T, err error) func(t testing.TB) T {
+	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +69,7 @@ var poolCounter atomic.Int64
 
 // newPool creates a pool with an e-mail alias, case-insensitive usernames and a lenient
 // password policy, as most tests want.
-func newPool(t *testing.T, c *cip.Client, edit ...func(*cip.CreateUserPoolInput)) string {
+func newPool(t testing.TB, c *cip.Client, edit ...func(*cip.CreateUserPoolInput)) string {
 	t.Helper()
 	in := &cip.CreateUserPoolInput{
 		PoolName:              aws.String(fmt.Sprintf("pool-%d", poolCounter.Add(1))),
@@ -103,7 +103,7 @@ func attrValue(list []types.AttributeType, name string) (string, bool) {
 	return "", false
 }
 
-func createUser(t *testing.T, c *cip.Client, poolID, username string, kv ...string) *types.UserType {
+func createUser(t testing.TB, c *cip.Client, poolID, username string, kv ...string) *types.UserType {
 	t.Helper()
 	out := must(c.AdminCreateUser(ctx(t), &cip.AdminCreateUserInput{
 		UserPoolId: aws.String(poolID), Username: aws.String(username),

@@ -34,7 +34,7 @@ type hostedSetup struct {
 	issuer   string
 }
 
-func newHostedSetup(t *testing.T, p *pooltest.Pool, editPool func(*cip.CreateUserPoolInput), edit ...func(*cip.CreateUserPoolClientInput)) hostedSetup {
+func newHostedSetup(t testing.TB, p *pooltest.Pool, editPool func(*cip.CreateUserPoolInput), edit ...func(*cip.CreateUserPoolClientInput)) hostedSetup {
 	t.Helper()
 	c := p.Admin()
 	var poolEdits []func(*cip.CreateUserPoolInput)
@@ -67,11 +67,11 @@ func newHostedSetup(t *testing.T, p *pooltest.Pool, editPool func(*cip.CreateUse
 // browser is a cookie-keeping HTTP client that follows redirects inside the pool and stops
 // at the app's, as a browser would hand the app its callback.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, client: &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if req.URL.Host == "localhost:4200" {

@@ -1,5 +1,6 @@
 // Package server assembles a running pool: it opens the store, builds the engine and the
 // protocol handler, adds the local endpoints (/_local/health, /_local/messages, import
-// uploads), health and metrics, runs periodic cleanup, and serves over HTTP or TLS with a
-// graceful drain. The hashless command and tests both start pools through it.
+// uploads, the console under /_local/console/), health and metrics, runs periodic cleanup,
+// and serves over HTTP or TLS with a graceful drain. The hashless command and tests both
+// start pools through it.
 package server

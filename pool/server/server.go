@@ -21,6 +21,7 @@ import (
 	"github.com/hashless/hashless/internal/kdf"
 	"github.com/hashless/hashless/internal/seal"
 	"github.com/hashless/hashless/pool"
+	"github.com/hashless/hashless/pool/console"
 	"github.com/hashless/hashless/pool/delivery"
 	"github.com/hashless/hashless/pool/hosted"
 	"github.com/hashless/hashless/pool/sigv4"
@@ -48,6 +49,9 @@ type Config struct {
 	SecretKey   string   // base64 of 32 bytes
 	KDF         string
 	Outbox      bool
+	// Console serves the console at /_local/console/ behind a login with one of Credentials;
+	// without it the console is open only in development mode to loopback callers.
+	Console bool
 	// IssuerStyle is "local" (default) or "aws".
 	IssuerStyle string
 	// SMTPURL and MailFrom deliver e-mail messages for real (smtp:// or smtps://).
@@ -87,6 +91,7 @@ type Server struct {
 	derivePublicURL bool
 	dispatcher      *delivery.Dispatcher
 	hosted          *hosted.Handler
+	console         *console.Handler
 }
 
 // newDispatcher builds real delivery from the configuration; nil when none is configured.
@@ -238,6 +243,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.console, err = console.New(console.Config{Service: svc, Credentials: creds, Enabled: cfg.Console,
+		Region: cfg.Region, Logger: cfg.Logger, SecureCookies: func() bool { return strings.HasPrefix(s.PublicURL(), "https://") }})
+	if err != nil {
+		svc.Close()
+		st.Close()
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -290,6 +302,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /{pool}/.well-known/jwks.json", s.wellKnown(s.Service.JWKS))
 	mux.HandleFunc("GET /{pool}/.well-known/openid-configuration", s.wellKnown(s.Service.Discovery))
 	s.hosted.Register(mux)
+	s.console.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -436,6 +449,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		}
 	}()
 	s.log.Info("listening", "addr", addr, "db", describeDB(s.cfg.DB), "region", s.cfg.Region, "public_url", s.cfg.PublicURL, "development_mode", s.DevelopmentMode())
+	if s.DevelopmentMode() || s.cfg.Console {
+		s.log.Info("console", "url", s.cfg.PublicURL+console.Prefix, "sign_in_required", !s.DevelopmentMode())
+	}
 	if ready != nil {
 		ready(addr)
 	}

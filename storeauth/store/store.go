@@ -177,3 +177,58 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// Reports is what the migration dashboard reads and keeps besides the customers: how the
+// migration went over time, and how many sign-ins had each outcome in each hour. It is
+// optional: a backend without it (an app's own customer table, say) serves everything but
+// the dashboard's history. The memory store and sqlstore implement it.
+type Reports interface {
+	// MigrationHistogram counts the active customers whose MigratedAt is set, by when: those
+	// migrated before from, those in each of n buckets of width step starting at from
+	// (bucket i holds from+i·step ≤ MigratedAt < from+(i+1)·step), and those at or after
+	// the last bucket's end. Times compare at microsecond precision. n is from 1 to
+	// MaxHistogramBuckets and step a positive whole number of microseconds, else the error
+	// wraps ErrInvalidRange (CheckHistogram).
+	MigrationHistogram(ctx context.Context, from time.Time, step time.Duration, n int) (MigrationHistogram, error)
+	// AddLoginOutcomes adds each count to the stored count of its Hour and Outcome (zero
+	// when there was none), all or none of them. Hour should be the start of a UTC hour;
+	// the store keys on it exactly as given (to the microsecond).
+	AddLoginOutcomes(ctx context.Context, counts []LoginOutcomeCount) error
+	// LoginOutcomes returns the stored counts whose Hour is in [from, to), ordered by Hour
+	// and then Outcome.
+	LoginOutcomes(ctx context.Context, from, to time.Time) ([]LoginOutcomeCount, error)
+	// ListBlockedByPolicy returns up to limit active customers with an account, a legacy
+	// hash and PasswordChangeRequired (the pool's policy refused their password), ordered
+	// by ID, starting after the ID after. A limit of zero or less lists every match.
+	ListBlockedByPolicy(ctx context.Context, after string, limit int) ([]Customer, error)
+}
+
+// MaxHistogramBuckets bounds MigrationHistogram's n.
+const MaxHistogramBuckets = 10000
+
+// ErrInvalidRange: a histogram asked for no buckets, too many, or a step that is not a
+// positive whole number of microseconds.
+var ErrInvalidRange = errors.New("store: invalid histogram range")
+
+// MigrationHistogram is MigrationHistogram's answer: Before+sum(Buckets)+After is every
+// active customer migrated so far.
+type MigrationHistogram struct {
+	Before  int64
+	Buckets []int64
+	After   int64
+}
+
+// LoginOutcomeCount is how many sign-ins in the hour starting at Hour had Outcome.
+type LoginOutcomeCount struct {
+	Hour    time.Time
+	Outcome string
+	Count   int64
+}
+
+// CheckHistogram is the argument check every MigrationHistogram makes.
+func CheckHistogram(step time.Duration, n int) error {
+	if n < 1 || n > MaxHistogramBuckets || step < time.Microsecond || step%time.Microsecond != 0 {
+		return ErrInvalidRange
+	}
+	return nil
+}

@@ -92,29 +92,7 @@ csv_from_header() {
 		   | join(","))'
 }
 
-# --- the AWS CLI -------------------------------------------------------------------------
-
-# cog OP ARGS...: runs `aws cognito-idp OP ARGS...`; sets OUT (stdout), ERR (stderr) and RC.
-cog() {
-	OUT=$("$AWS_CLI" --endpoint-url "$ENDPOINT" --region "$REGION" --output json \
-		--cli-connect-timeout 5 --cli-read-timeout 60 \
-		cognito-idp "$@" 2>"$WORK/aws.stderr")
-	RC=$?
-	ERR=$(<"$WORK/aws.stderr")
-}
-
-# expect_ok WHAT OP ARGS...: ok if the call succeeds; returns the call's status.
-expect_ok() {
-	local what=$1
-	shift
-	cog "$@"
-	if [[ $RC -eq 0 ]]; then
-		ok "$what"
-	else
-		not_ok "$what" "exit $RC: $ERR"
-	fi
-	return "$RC"
-}
+# --- the AWS CLI (cog and expect_ok are in lib/pool.bash) ----------------------------------
 
 # expect_error WHAT CODE OP ARGS...: ok if the call fails and its stderr names CODE.
 expect_error() {

@@ -77,30 +77,6 @@ assert_jq() {
 	fi
 }
 
-# --- the AWS CLI -------------------------------------------------------------------------
-
-# cog OP ARGS...: runs `aws cognito-idp OP ARGS...`; sets OUT (stdout), ERR (stderr) and RC.
-cog() {
-	OUT=$("$AWS_CLI" --endpoint-url "$ENDPOINT" --region "$REGION" --output json \
-		--cli-connect-timeout 5 --cli-read-timeout 60 \
-		cognito-idp "$@" 2>"$WORK/aws.stderr")
-	RC=$?
-	ERR=$(<"$WORK/aws.stderr")
-}
-
-# expect_ok WHAT OP ARGS...: ok if the call succeeds; returns the call's status.
-expect_ok() {
-	local what=$1
-	shift
-	cog "$@"
-	if [[ $RC -eq 0 ]]; then
-		ok "$what"
-	else
-		not_ok "$what" "exit $RC: $ERR"
-	fi
-	return "$RC"
-}
-
 # --- Node ----------------------------------------------------------------------------------
 
 # ensure_node_modules: node and npm are there, and tests/node/node_modules matches the lock file.

@@ -44,6 +44,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentUpdateCustomer", testConcurrentUpdateCustomer},
 		{"ConcurrentCreateSameEmail", testConcurrentCreateSameEmail},
 		{"ConcurrentCredentialLease", testConcurrentCredentialLease},
+		{"MigrationHistogram", testMigrationHistogram},
+		{"LoginOutcomes", testLoginOutcomes},
+		{"ConcurrentAddLoginOutcomes", testConcurrentAddLoginOutcomes},
+		{"ListBlockedByPolicy", testListBlockedByPolicy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

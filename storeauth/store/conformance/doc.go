@@ -9,4 +9,6 @@
 // as nil; times read back in UTC. Times are compared at microsecond precision, the finest
 // PostgreSQL keeps, and Metadata as JSON values, since a database may keep an equivalent
 // text rather than the same bytes.
+//
+// store.Reports is optional: its subtests skip on a store that does not implement it.
 package conformance

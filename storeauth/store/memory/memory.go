@@ -21,9 +21,19 @@ type Store struct {
 	sessions map[string]store.Session
 	byToken  map[string]string // string(token hash) → session ID
 	settings map[string]string
+	logins   map[loginKey]int64
 }
 
-var _ store.Store = (*Store)(nil)
+// loginKey is an hour (UTC microseconds) and a sign-in outcome.
+type loginKey struct {
+	hour    int64
+	outcome string
+}
+
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Reports = (*Store)(nil)
+)
 
 // New returns an empty store.
 func New() *Store {
@@ -33,6 +43,7 @@ func New() *Store {
 		sessions:  map[string]store.Session{},
 		byToken:   map[string]string{},
 		settings:  map[string]string{},
+		logins:    map[loginKey]int64{},
 	}
 }
 
@@ -362,6 +373,91 @@ func (s *Store) PutSettingIfAbsent(ctx context.Context, name, value string) (str
 	}
 	s.settings[name] = value
 	return value, nil
+}
+
+// Reports.
+
+func (s *Store) MigrationHistogram(ctx context.Context, from time.Time, step time.Duration, n int) (store.MigrationHistogram, error) {
+	if err := ctx.Err(); err != nil {
+		return store.MigrationHistogram{}, err
+	}
+	if err := store.CheckHistogram(step, n); err != nil {
+		return store.MigrationHistogram{}, err
+	}
+	// The same integer arithmetic on microseconds as the SQL backends.
+	start, width := from.UnixMicro(), step.Microseconds()
+	h := store.MigrationHistogram{Buckets: make([]int64, n)}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.customers {
+		if c.State != store.StateActive || c.MigratedAt.IsZero() {
+			continue
+		}
+		at := c.MigratedAt.UnixMicro()
+		switch b := (at - start) / width; {
+		case at < start:
+			h.Before++
+		case b >= int64(n):
+			h.After++
+		default:
+			h.Buckets[b]++
+		}
+	}
+	return h, nil
+}
+
+func (s *Store) AddLoginOutcomes(ctx context.Context, counts []store.LoginOutcomeCount) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range counts {
+		s.logins[loginKey{c.Hour.UnixMicro(), c.Outcome}] += c.Count
+	}
+	return nil
+}
+
+func (s *Store) LoginOutcomes(ctx context.Context, from, to time.Time) ([]store.LoginOutcomeCount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lo, hi := from.UnixMicro(), to.UnixMicro()
+	s.mu.RLock()
+	var out []store.LoginOutcomeCount
+	for k, n := range s.logins {
+		if k.hour >= lo && k.hour < hi {
+			out = append(out, store.LoginOutcomeCount{Hour: time.UnixMicro(k.hour).UTC(), Outcome: k.outcome, Count: n})
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b store.LoginOutcomeCount) int {
+		return cmp.Or(a.Hour.Compare(b.Hour), strings.Compare(a.Outcome, b.Outcome))
+	})
+	return out, nil
+}
+
+func (s *Store) ListBlockedByPolicy(ctx context.Context, after string, limit int) ([]store.Customer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []store.Customer
+	for _, c := range s.customers {
+		if c.State == store.StateActive && c.HasAccount && c.PasswordHash != "" && c.PasswordChangeRequired &&
+			(after == "" || c.ID > after) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Customer) int { return strings.Compare(a.ID, b.ID) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	for i := range out {
+		out[i] = outCustomer(out[i])
+	}
+	return out, nil
 }
 
 // Copies. Times go in as UTC microseconds, so comparisons and orderings here match those

@@ -86,6 +86,10 @@ func checkPlans(t *testing.T, s *Store) {
 			`SELECT ` + customerCols + ` FROM {P}customers WHERE email_key = $1 AND ` + liveEmail, []any{"user00123@example.com"}},
 		{"ListSessions", "store_sessions_customer",
 			`SELECT ` + sessionCols + ` FROM {P}sessions WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, []any{"c00123"}},
+		// The dashboard's page of customers the pool's policy blocks.
+		{"ListBlockedByPolicy", "store_customers_blocked",
+			`SELECT ` + customerCols + ` FROM {P}customers WHERE state = $1 AND ` + blockedByPolicy + ` AND has_account AND id > $2 ORDER BY id LIMIT $3`,
+			[]any{string(store.StateActive), "", 50}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			plan, err := s.db.Explain(t.Context(), c.query, c.args...)

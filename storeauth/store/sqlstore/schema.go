@@ -11,7 +11,7 @@ package sqlstore
 //
 // Index names carry the store_ prefix on both engines: SQLite keeps them in one namespace
 // with the pool's.
-var migrations = [][]string{schemaV1, schemaV2}
+var migrations = [][]string{schemaV1, schemaV2, schemaV3}
 
 var schemaV1 = []string{
 	// email_key is the e-mail lower-cased and trimmed, computed in Go: the SQL lower() of the
@@ -74,4 +74,21 @@ var schemaV2 = []string{
 	// legacy rows are in it, so it shrinks as the migration goes on; queries repeat the
 	// predicate word for word (see legacyHash).
 	`CREATE INDEX store_customers_legacy ON {P}customers (state, id) WHERE password_hash <> ''`,
+}
+
+// schemaV3 is what the migration dashboard reads (store.Reports): an index for counting
+// migrations by time, one for listing the customers the pool's policy blocks, and the
+// sign-ins of each hour by outcome. The predicates are repeated word for word in queries
+// (see migratedAt and blockedByPolicy).
+var schemaV3 = []string{
+	`CREATE INDEX store_customers_migrated ON {P}customers (state, migrated_at) WHERE migrated_at IS NOT NULL`,
+	`CREATE INDEX store_customers_blocked ON {P}customers (state, id) WHERE password_hash <> '' AND password_change_required`,
+	// One row per hour and outcome that had any sign-in: a few rows an hour, tens of
+	// thousands a year. hour_start is the hour's first microsecond.
+	`CREATE TABLE {P}login_outcomes (
+			hour_start BIGINT NOT NULL,
+			outcome {TEXT} NOT NULL,
+			n BIGINT NOT NULL,
+			PRIMARY KEY (hour_start, outcome)
+		)`,
 }
