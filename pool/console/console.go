@@ -2,11 +2,9 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -17,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashless/hashless/internal/formguard"
 	"github.com/hashless/hashless/pool"
 )
 
@@ -223,17 +222,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				h.errorPage(w, r, http.StatusRequestEntityTooLarge, "The form is too large.")
-				return
-			}
-			h.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
+		if status, msg, ok := formguard.ParseForm(w, r, maxFormBytes); !ok {
+			h.errorPage(w, r, status, msg)
 			return
 		}
-		if !h.csrfOK(r) {
+		if !formguard.CSRFValid(r, h.cookieName(csrfCookie)) {
 			h.errorPage(w, r, http.StatusForbidden, "This form has expired or did not come from this console. Go back, reload the page and try again.")
 			return
 		}
@@ -291,40 +284,25 @@ func (h *Handler) cookieName(base string) string {
 	return base
 }
 
-func (h *Handler) setCookie(w http.ResponseWriter, base, value string, maxAge int) {
+// cookie is the console's cookie named base, without its value.
+func (h *Handler) cookie(base string, maxAge int) http.Cookie {
 	path := Prefix
 	if h.secure() {
 		path = "/"
 	}
-	http.SetCookie(w, &http.Cookie{Name: h.cookieName(base), Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, Secure: h.secure(), SameSite: http.SameSiteStrictMode})
+	return http.Cookie{Name: h.cookieName(base), Path: path, MaxAge: maxAge, HttpOnly: true, Secure: h.secure(),
+		SameSite: http.SameSiteStrictMode}
 }
 
-func randomToken() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
+func (h *Handler) setCookie(w http.ResponseWriter, base, value string, maxAge int) {
+	c := h.cookie(base, maxAge)
+	c.Value = value
+	http.SetCookie(w, &c)
 }
 
 // csrfToken returns the browser's CSRF value, setting the cookie on first sight.
 func (h *Handler) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(h.cookieName(csrfCookie)); err == nil && len(c.Value) == 43 {
-		return c.Value
-	}
-	v := randomToken()
-	h.setCookie(w, csrfCookie, v, 0)
-	return v
-}
-
-// csrfOK checks that a form echoes the browser's CSRF cookie.
-func (h *Handler) csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(h.cookieName(csrfCookie))
-	if err != nil || len(c.Value) != 43 {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
+	return formguard.CSRFToken(w, r, h.cookie(csrfCookie, 0))
 }
 
 // session is one signed-in browser.
@@ -341,7 +319,7 @@ type sessions struct {
 }
 
 func (s *sessions) start(key string, now time.Time) string {
-	token := randomToken()
+	token := formguard.RandomToken()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.byHash) >= maxSessions {
@@ -483,7 +461,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	token := h.sessions.start(key, now)
 	h.setCookie(w, sessionCookie, token, int(h.sessions.ttl/time.Second))
 	// A fresh CSRF value for the signed-in browser.
-	h.setCookie(w, csrfCookie, randomToken(), 0)
+	h.setCookie(w, csrfCookie, formguard.RandomToken(), 0)
 	h.log.InfoContext(r.Context(), "console sign-in", "access_key", key, "remote", addr)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -2,10 +2,7 @@ package hosted
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hashless/hashless/internal/formguard"
 	"github.com/hashless/hashless/pool"
 )
 
@@ -136,14 +134,8 @@ func (h *Handler) limits(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-			if err := r.ParseForm(); err != nil {
-				var tooBig *http.MaxBytesError
-				if errors.As(err, &tooBig) {
-					h.fail(w, r, http.StatusRequestEntityTooLarge, "The request is too large.")
-					return
-				}
-				h.fail(w, r, http.StatusBadRequest, "The request could not be read.")
+			if status, msg, ok := formguard.ParseForm(w, r, maxFormBytes); !ok {
+				h.fail(w, r, status, msg)
 				return
 			}
 		}
@@ -189,14 +181,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func randomValue() string {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 func poolPath(r *http.Request) string { return "/" + r.PathValue("pool") + "/" }
 
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
@@ -206,21 +190,8 @@ func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value 
 
 // csrfToken returns the browser's CSRF value, setting the cookie on first sight.
 func (h *Handler) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
-		return c.Value
-	}
-	v := randomValue()
-	h.setCookie(w, r, csrfCookie, v, 0)
-	return v
-}
-
-// csrfOK checks that a form echoes the browser's CSRF cookie.
-func csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(csrfCookie)
-	if err != nil || len(c.Value) != 43 {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
+	return formguard.CSRFToken(w, r, http.Cookie{Name: csrfCookie, Path: poolPath(r), Secure: h.secure(),
+		SameSite: http.SameSiteLaxMode})
 }
 
 // hostedUser returns the live hosted-UI session of the request's pool, if any.

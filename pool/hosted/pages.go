@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hashless/hashless/internal/formguard"
 	"github.com/hashless/hashless/pool"
 	"github.com/hashless/hashless/pool/totp"
 )
@@ -28,7 +29,7 @@ func (h *Handler) pageStart(w http.ResponseWriter, r *http.Request, values url.V
 
 // postStart is pageStart for a form submission, after its CSRF check.
 func (h *Handler) postStart(w http.ResponseWriter, r *http.Request) (authz, bool) {
-	if !csrfOK(r) {
+	if !formguard.CSRFValid(r, csrfCookie) {
 		h.pageHits.WithLabelValues("csrf", "refused").Inc()
 		h.errorPage(w, r, http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
 		return authz{}, false

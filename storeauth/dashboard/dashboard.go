@@ -2,11 +2,9 @@ package dashboard
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -19,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashless/hashless/internal/formguard"
 	"github.com/hashless/hashless/storeauth"
 )
 
@@ -215,12 +214,11 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			d.fail(w, r, http.StatusForbidden, "The form came from another site and was refused.")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		if err := r.ParseForm(); err != nil {
-			d.fail(w, r, http.StatusBadRequest, "The form could not be read.")
+		if status, msg, ok := formguard.ParseForm(w, r, maxFormBytes); !ok {
+			d.fail(w, r, status, msg)
 			return
 		}
-		if !d.csrfOK(r) {
+		if !formguard.CSRFValid(r, d.cookie(csrfCookie)) {
 			d.fail(w, r, http.StatusForbidden, "The form has expired or did not come from this console. Go back, reload the page and try again.")
 			return
 		}
@@ -279,29 +277,10 @@ func (d *Dashboard) setCookie(w http.ResponseWriter, name, value string, maxAge 
 		HttpOnly: true, Secure: d.secure, SameSite: http.SameSiteStrictMode})
 }
 
-func randomToken() string {
-	var b [32]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
 // csrfToken returns the browser's CSRF value, setting the cookie on first sight.
 func (d *Dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(d.cookie(csrfCookie)); err == nil && len(c.Value) == 43 {
-		return c.Value
-	}
-	v := randomToken()
-	d.setCookie(w, csrfCookie, v, 0)
-	return v
-}
-
-// csrfOK checks that a form echoes the browser's CSRF cookie.
-func (d *Dashboard) csrfOK(r *http.Request) bool {
-	c, err := r.Cookie(d.cookie(csrfCookie))
-	if err != nil || len(c.Value) != 43 {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) == 1
+	return formguard.CSRFToken(w, r, http.Cookie{Name: d.cookie(csrfCookie), Path: Prefix, Secure: d.secure,
+		SameSite: http.SameSiteStrictMode})
 }
 
 func (d *Dashboard) signedIn(r *http.Request) bool {
@@ -323,7 +302,7 @@ func (d *Dashboard) signedIn(r *http.Request) bool {
 
 // newSession starts a console session and returns its token.
 func (d *Dashboard) newSession() string {
-	token := randomToken()
+	token := formguard.RandomToken()
 	now := d.now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
