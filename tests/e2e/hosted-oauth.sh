@@ -323,13 +323,7 @@ main() {
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 
-	# Only these credentials and settings: nothing from ~/.aws or the caller's profile.
-	unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_CA_BUNDLE \
-		AWS_ENDPOINT_URL AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER AWS_DEFAULT_OUTPUT AWS_CLI_AUTO_PROMPT
-	export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY
-	export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_DEFAULT_REGION=$REGION AWS_REGION=$REGION
-	export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
-	export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
+	isolate_aws_cli
 	# Parameters such as --callback-urls are URLs: the CLI must pass them on, not fetch them
 	# (v2 does not by default; v1 did).
 	printf '[default]\ncli_follow_urlparam = false\n' >"$AWS_CONFIG_FILE"

@@ -125,3 +125,14 @@ expect_ok() {
 	fi
 	return "$RC"
 }
+
+# isolate_aws_cli: the AWS CLI sees only ACCESS_KEY, SECRET_KEY and REGION, and config files
+# under WORK: nothing from ~/.aws or the caller's profile, no retries, no instance metadata.
+isolate_aws_cli() {
+	unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_CA_BUNDLE \
+		AWS_ENDPOINT_URL AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER AWS_DEFAULT_OUTPUT AWS_CLI_AUTO_PROMPT
+	export AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY
+	export AWS_EC2_METADATA_DISABLED=true AWS_PAGER="" AWS_DEFAULT_REGION=$REGION AWS_REGION=$REGION
+	export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
+	export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
+}
