@@ -94,22 +94,22 @@ func New(cfg Config) (*Handler, error) {
 // Register mounts every route on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	forms := http.NewCrossOriginProtection()
-	page := func(pattern string, fn http.HandlerFunc) {
+	route := func(pattern string, fn http.HandlerFunc) {
 		mux.Handle(pattern, forms.Handler(h.limits(fn)))
 	}
-	page("GET /{pool}/oauth2/authorize", h.authorize)
-	page("GET /{pool}/login", h.loginPage)
-	page("POST /{pool}/login", h.loginSubmit)
-	page("GET /{pool}/signup", h.signupPage)
-	page("POST /{pool}/signup", h.signupSubmit)
-	page("GET /{pool}/confirm", h.confirmPage)
-	page("POST /{pool}/confirm", h.confirmSubmit)
-	page("POST /{pool}/resendCode", h.resendSubmit)
-	page("GET /{pool}/forgotPassword", h.forgotPage)
-	page("POST /{pool}/forgotPassword", h.forgotSubmit)
-	page("POST /{pool}/confirmForgotPassword", h.confirmForgotSubmit)
-	page("POST /{pool}/challenge", h.challengeSubmit)
-	page("GET /{pool}/logout", h.logout)
+	route("GET /{pool}/oauth2/authorize", h.authorize)
+	route("GET /{pool}/login", h.page(h.showPage("login", "Sign in")))
+	route("POST /{pool}/login", h.form(h.loginSubmit))
+	route("GET /{pool}/signup", h.page(h.signupPage))
+	route("POST /{pool}/signup", h.form(h.signupSubmit))
+	route("GET /{pool}/confirm", h.page(h.confirmPage))
+	route("POST /{pool}/confirm", h.form(h.confirmSubmit))
+	route("POST /{pool}/resendCode", h.form(h.resendSubmit))
+	route("GET /{pool}/forgotPassword", h.page(h.showPage("forgot", "Forgot your password?")))
+	route("POST /{pool}/forgotPassword", h.form(h.forgotSubmit))
+	route("POST /{pool}/confirmForgotPassword", h.form(h.confirmForgotSubmit))
+	route("POST /{pool}/challenge", h.form(h.challengeSubmit))
+	route("GET /{pool}/logout", h.logout)
 	mux.Handle("GET /{pool}/_ui/style.css", http.HandlerFunc(h.style))
 	mux.Handle("GET /{pool}/_ui/image", http.HandlerFunc(h.image))
 	// The token, userInfo and revoke endpoints are called by apps, from servers and from

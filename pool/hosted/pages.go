@@ -27,6 +27,24 @@ func (h *Handler) pageStart(w http.ResponseWriter, r *http.Request, values url.V
 	return a, true
 }
 
+// page serves a GET page whose authorization request checks out.
+func (h *Handler) page(fn func(http.ResponseWriter, *http.Request, authz)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a, ok := h.pageStart(w, r, r.URL.Query()); ok {
+			fn(w, r, a)
+		}
+	}
+}
+
+// form serves a form submission whose CSRF check and authorization request check out.
+func (h *Handler) form(fn func(http.ResponseWriter, *http.Request, authz)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a, ok := h.postStart(w, r); ok {
+			fn(w, r, a)
+		}
+	}
+}
+
 // postStart is pageStart for a form submission, after its CSRF check.
 func (h *Handler) postStart(w http.ResponseWriter, r *http.Request) (authz, bool) {
 	if !formguard.CSRFValid(r, csrfCookie) {
@@ -65,19 +83,12 @@ func isException(err error, name string) bool {
 	return errors.As(err, &pe) && pe.Type == name
 }
 
-func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.pageStart(w, r, r.URL.Query())
-	if !ok {
-		return
-	}
-	h.render(w, r, "login", h.baseView(a, "Sign in"))
+// showPage is a page that only shows its form.
+func (h *Handler) showPage(name, title string) func(http.ResponseWriter, *http.Request, authz) {
+	return func(w http.ResponseWriter, r *http.Request, a authz) { h.render(w, r, name, h.baseView(a, title)) }
 }
 
-func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	v := h.baseView(a, "Sign in")
@@ -179,11 +190,7 @@ func (h *Handler) restart(w http.ResponseWriter, r *http.Request, a authz, err e
 }
 
 // challengeSubmit answers the challenge in the form.
-func (h *Handler) challengeSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) challengeSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	f := r.PostForm
 	username, challenge, session := f.Get("username"), f.Get("challenge"), f.Get("session")
 	responses := map[string]string{"USERNAME": username}
@@ -262,11 +269,7 @@ func (h *Handler) secretHash(r *http.Request, a authz, username string) (string,
 	return h.svc.SecretHash(r.Context(), a.client.PoolID, a.client.ClientID, username)
 }
 
-func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.pageStart(w, r, r.URL.Query())
-	if !ok {
-		return
-	}
+func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request, a authz) {
 	v := h.baseView(a, "Sign up")
 	if !a.client.SignUpAllowed {
 		v.Error, v.Status = "This service does not let you create an account yourself.", http.StatusForbidden
@@ -274,11 +277,7 @@ func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, "signup", v)
 }
 
-func (h *Handler) signupSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) signupSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	f := r.PostForm
 	v := h.baseView(a, "Sign up")
 	email := strings.TrimSpace(f.Get("email"))
@@ -352,21 +351,13 @@ func (h *Handler) sendConfirmation(w http.ResponseWriter, r *http.Request, a aut
 	h.render(w, r, "confirm", v)
 }
 
-func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.pageStart(w, r, r.URL.Query())
-	if !ok {
-		return
-	}
+func (h *Handler) confirmPage(w http.ResponseWriter, r *http.Request, a authz) {
 	v := h.baseView(a, "Confirm your account")
 	v.Username = r.URL.Query().Get("username")
 	h.render(w, r, "confirm", v)
 }
 
-func (h *Handler) confirmSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) confirmSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	username := strings.TrimSpace(r.PostFormValue("username"))
 	v := h.baseView(a, "Confirm your account")
 	v.Username = username
@@ -386,27 +377,11 @@ func (h *Handler) confirmSubmit(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, "login", lv)
 }
 
-func (h *Handler) resendSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) resendSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	h.sendConfirmation(w, r, a, strings.TrimSpace(r.PostFormValue("username")), "We sent you a new code.")
 }
 
-func (h *Handler) forgotPage(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.pageStart(w, r, r.URL.Query())
-	if !ok {
-		return
-	}
-	h.render(w, r, "forgot", h.baseView(a, "Forgot your password?"))
-}
-
-func (h *Handler) forgotSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) forgotSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	h.startReset(w, r, a, strings.TrimSpace(r.PostFormValue("username")), "")
 }
 
@@ -440,11 +415,7 @@ func (h *Handler) startReset(w http.ResponseWriter, r *http.Request, a authz, us
 	h.render(w, r, "reset", v)
 }
 
-func (h *Handler) confirmForgotSubmit(w http.ResponseWriter, r *http.Request) {
-	a, ok := h.postStart(w, r)
-	if !ok {
-		return
-	}
+func (h *Handler) confirmForgotSubmit(w http.ResponseWriter, r *http.Request, a authz) {
 	f := r.PostForm
 	username := strings.TrimSpace(f.Get("username"))
 	v := h.baseView(a, "Reset your password")
