@@ -1,6 +1,7 @@
-// Package formguard holds what every server-rendered form of the project (the pool's hosted
+// Package formguard holds what every server-rendered page of the project (the pool's hosted
 // UI and console, serve's migration dashboard) does the same way: random tokens, the CSRF
-// double-submit check, and reading a POSTed form within a size limit.
+// double-submit check, reading a POSTed form within a size limit, and telling a request
+// from a browser on this machine, the one kind a console may serve without a sign-in.
 //
 // CSRF: the browser gets a random cookie on first sight, every form echoes it in the field
 // "csrf", and a POST is accepted only when the two are equal (compared in constant time). An
@@ -14,7 +15,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 )
 
 // Field is the form field that echoes the CSRF cookie.
@@ -65,4 +69,37 @@ func ParseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) (status i
 		return http.StatusBadRequest, "The form could not be read.", false
 	}
 	return 0, "", true
+}
+
+// FromThisMachine reports whether r comes straight from this machine to a loopback name:
+// its peer is a loopback address, no proxy header says it came from further away, and its
+// Host is localhost or a loopback address, so that a site rebinding its own name to
+// 127.0.0.1 cannot reach a page open to local users.
+func FromThisMachine(r *http.Request) bool {
+	if !loopback(r.RemoteAddr) {
+		return false
+	}
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	return loopback(host)
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }

@@ -52,3 +52,26 @@ func TestParseFormLimit(t *testing.T) {
 		t.Fatalf("status %d ok %v", status, ok)
 	}
 }
+
+func TestFromThisMachine(t *testing.T) {
+	for _, tc := range []struct {
+		remote, host, header string
+		want                 bool
+	}{
+		{"127.0.0.1:5000", "127.0.0.1:9229", "", true},
+		{"[::1]:5000", "localhost:9229", "", true},
+		{"[::1]:5000", "[::1]:9229", "", true},
+		{"127.0.0.1:5000", "evil.example:9229", "", false}, // a rebound name
+		{"127.0.0.1:5000", "127.0.0.1:9229", "X-Forwarded-For", false},
+		{"10.1.2.3:5000", "127.0.0.1:9229", "", false},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr, r.Host = tc.remote, tc.host
+		if tc.header != "" {
+			r.Header.Set(tc.header, "1.2.3.4")
+		}
+		if got := FromThisMachine(r); got != tc.want {
+			t.Errorf("%+v: got %v", tc, got)
+		}
+	}
+}

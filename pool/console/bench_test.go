@@ -81,6 +81,7 @@ func BenchmarkUsersPage(b *testing.B) {
 	get := func(b *testing.B, target string) string {
 		req := httptest.NewRequest(http.MethodGet, target, nil)
 		req.RemoteAddr = loopback
+		req.Host = "127.0.0.1:9229"
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {

@@ -166,7 +166,7 @@ func (h *Handler) developmentMode() bool { return len(h.creds) == 0 }
 
 func (h *Handler) access(r *http.Request) access {
 	switch {
-	case h.developmentMode() && remoteIsLoopback(r):
+	case h.developmentMode() && formguard.FromThisMachine(r):
 		return accessOpen
 	case !h.enabled:
 		return accessOff
@@ -175,15 +175,6 @@ func (h *Handler) access(r *http.Request) access {
 	default:
 		return accessSignIn
 	}
-}
-
-func remoteIsLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 type ctxKey struct{}

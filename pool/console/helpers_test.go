@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,6 +68,11 @@ func (b *browser) do(method, target string, form url.Values) response {
 	}
 	req := httptest.NewRequest(method, target, body)
 	req.RemoteAddr = b.remote
+	// A browser on this machine names the server by a loopback address; one elsewhere by
+	// its host name.
+	if host, _, _ := net.SplitHostPort(b.remote); net.ParseIP(host).IsLoopback() {
+		req.Host = "127.0.0.1:9229"
+	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -204,7 +203,7 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, r, http.StatusNotFound, "The console is off. It opens by itself on a loopback address without an admin token; elsewhere start hashless serve with --dashboard=on and HASHLESS_ADMIN_TOKEN set, and sign in with the token.")
 		return
 	case AccessLoopback:
-		if !d.fromThisMachine(r) {
+		if !formguard.FromThisMachine(r) {
 			d.fail(w, r, http.StatusForbidden, "Without an admin token the console is open only to browsers on this machine. Set HASHLESS_ADMIN_TOKEN to sign in from elsewhere.")
 			return
 		}
@@ -238,35 +237,6 @@ func public(r *http.Request) bool {
 // fromThisMachine: a loopback peer, no proxy in between that says so (a proxy on this
 // machine would make the world a loopback peer), and a Host that is a loopback name or
 // address (a page of another site whose name was rebound to 127.0.0.1 sends its own).
-func (d *Dashboard) fromThisMachine(r *http.Request) bool {
-	if !loopback(r.RemoteAddr) {
-		return false
-	}
-	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-Ip"} {
-		if r.Header.Get(h) != "" {
-			return false
-		}
-	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.IsLoopback()
-}
-
-func loopback(remote string) bool {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	a, err := netip.ParseAddr(host)
-	return err == nil && a.Unmap().IsLoopback()
-}
 
 // --- cookies, sessions, CSRF
 
