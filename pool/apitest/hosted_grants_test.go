@@ -154,3 +154,32 @@ func TestHostedSessionExpiryAndDisabledUser(t *testing.T) {
 		t.Fatalf("a global sign-out must end the hosted session: %d at %s", got.status, got.location)
 	}
 }
+
+// SetUICustomization styles the hosted pages: the client's CSS follows the base stylesheet
+// and its logo is shown, both served by the pool under the pool's path.
+func TestHostedPagesUseUICustomization(t *testing.T) {
+	p := pooltest.Start(t, pooltest.DSN(t, pooltest.Memory))
+	s := newHostedSetup(t, p, nil)
+	css := ".banner-customizable { background-color: #123456; }"
+	logo := testImage(t, "png")
+	must(s.c.SetUICustomization(ctx(t), &cip.SetUICustomizationInput{UserPoolId: &s.poolID, ClientId: &s.clientID, CSS: &css, ImageFile: logo}))(t)
+	b := newBrowser(t)
+	q := url.Values{"client_id": {s.clientID}, "response_type": {"code"}, "redirect_uri": {appCallback}}
+	login := b.get(s.issuer + "/login?" + q.Encode())
+	style := htmlUnescape(between(login.body, `<link rel="stylesheet" href="`, `"`))
+	img := htmlUnescape(between(login.body, `<img class="logo-customizable" src="`, `"`))
+	if style == "" || img == "" {
+		t.Fatalf("the page links no customized style or logo:\n%s", login.body)
+	}
+	if got := b.get(p.URL + style); got.status != 200 || !strings.Contains(got.body, css) || !strings.Contains(got.body, ".submitButton-customizable") {
+		t.Fatalf("stylesheet: %d\n%s", got.status, got.body)
+	}
+	resp, err := http.Get(p.URL + img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("logo: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
