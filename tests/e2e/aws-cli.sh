@@ -36,35 +36,7 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
-summary() {
-	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-}
-
-# require VALUE WHAT: bail unless VALUE is non-empty and not "null".
-require() {
-	[[ -n $1 && $1 != null ]] || bail "no $2"
-}
-
 # --- JSON helpers ------------------------------------------------------------------------
-
-# jget FILTER: raw value of FILTER applied to $OUT (empty on error or null).
-jget() {
-	local v
-	v=$(jq -r "$1 // empty" <<<"$OUT" 2>/dev/null) || v=""
-	printf '%s' "$v"
-}
-
-# assert_jq WHAT FILTER [JQ ARGS...]: ok if FILTER, applied to $OUT, is true.
-assert_jq() {
-	local what=$1 filter=$2
-	shift 2
-	# jq -e on empty input exits 0 (jq 1.6), so an empty response fails here explicitly.
-	if [[ -n ${OUT//[[:space:]]/} ]] && jq -e "$@" "$filter" <<<"$OUT" >/dev/null 2>&1; then
-		ok "$what"
-	else
-		not_ok "$what" "expected: $filter" "got: $(jq -c . <<<"$OUT" 2>/dev/null | cut -c1-400 || printf '%s' "${OUT:0:400}")"
-	fi
-}
 
 # assert_match WHAT REGEX VALUE
 assert_match() {

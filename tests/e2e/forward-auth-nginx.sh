@@ -34,10 +34,6 @@ BODY=""
 # shellcheck source=tests/e2e/lib/pool.bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pool.bash"
 
-summary() {
-	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-}
-
 # req METHOD URL [CURL ARGS...]: sets STATUS, HEADERS (lower-cased names) and BODY.
 req() {
 	local method=$1 url=$2

@@ -59,15 +59,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/pool.bash"
 
 # --- reporting ---------------------------------------------------------------------------
 
-summary() {
-	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-}
-
-# require VALUE WHAT: bail unless VALUE is non-empty and not "null".
-require() {
-	[[ -n $1 && $1 != null ]] || bail "no $2"
-}
-
 # assert_eq WHAT GOT WANT
 assert_eq() {
 	if [[ $2 == "$3" ]]; then
@@ -87,25 +78,6 @@ assert_status() {
 }
 
 # --- JSON helpers ------------------------------------------------------------------------
-
-# jget FILTER: raw value of FILTER applied to $OUT (empty on error or null).
-jget() {
-	local v
-	v=$(jq -r "$1 // empty" <<<"$OUT" 2>/dev/null) || v=""
-	printf '%s' "$v"
-}
-
-# assert_jq WHAT FILTER [JQ ARGS...]: ok if FILTER, applied to $OUT, is true.
-assert_jq() {
-	local what=$1 filter=$2
-	shift 2
-	# jq -e on empty input exits 0 (jq 1.6), so an empty response fails here explicitly.
-	if [[ -n ${OUT//[[:space:]]/} ]] && jq -e "$@" "$filter" <<<"$OUT" >/dev/null 2>&1; then
-		ok "$what"
-	else
-		not_ok "$what" "expected: $filter" "got: $(jq -c . <<<"$OUT" 2>/dev/null | cut -c1-400 || printf '%s' "${OUT:0:400}")"
-	fi
-}
 
 # jwt_claims TOKEN: the unverified payload of a compact JWT, as JSON.
 jwt_claims() {

@@ -34,10 +34,6 @@ GO=""
 # shellcheck source=tests/e2e/lib/pool.bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pool.bash"
 
-summary() {
-	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-}
-
 # missing WHAT: a component is not there: the test skips, or fails under CI=true.
 missing() {
 	if [[ ${CI:-} == true ]]; then

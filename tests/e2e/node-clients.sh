@@ -46,25 +46,7 @@ SERVER_PID=""
 # shellcheck source=tests/e2e/lib/pool.bash
 source "$(dirname "${BASH_SOURCE[0]}")/lib/pool.bash"
 
-# --- reporting ---------------------------------------------------------------------------
-
-summary() {
-	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
-}
-
-# require VALUE WHAT: bail unless VALUE is non-empty and not "null".
-require() {
-	[[ -n $1 && $1 != null ]] || bail "no $2"
-}
-
 # --- JSON helpers ------------------------------------------------------------------------
-
-# jget FILTER: raw value of FILTER applied to $OUT (empty on error or null).
-jget() {
-	local v
-	v=$(jq -r "$1 // empty" <<<"$OUT" 2>/dev/null) || v=""
-	printf '%s' "$v"
-}
 
 # assert_jq WHAT FILTER [JQ ARGS...]: ok if FILTER, applied to $OUT, is true.
 assert_jq() {

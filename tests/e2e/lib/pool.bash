@@ -136,3 +136,32 @@ isolate_aws_cli() {
 	export AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=$WORK/aws-credentials
 	export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard
 }
+
+# Reporting and JSON helpers the scripts share (OUT is the last call's output).
+summary() {
+	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
+}
+
+# require VALUE WHAT: bail unless VALUE is non-empty and not "null".
+require() {
+	[[ -n $1 && $1 != null ]] || bail "no $2"
+}
+
+# jget FILTER: raw value of FILTER applied to $OUT (empty on error or null).
+jget() {
+	local v
+	v=$(jq -r "$1 // empty" <<<"$OUT" 2>/dev/null) || v=""
+	printf '%s' "$v"
+}
+
+# assert_jq WHAT FILTER [JQ ARGS...]: ok if FILTER, applied to $OUT, is true.
+assert_jq() {
+	local what=$1 filter=$2
+	shift 2
+	# jq -e on empty input exits 0 (jq 1.6), so an empty response fails here explicitly.
+	if [[ -n ${OUT//[[:space:]]/} ]] && jq -e "$@" "$filter" <<<"$OUT" >/dev/null 2>&1; then
+		ok "$what"
+	else
+		not_ok "$what" "expected: $filter" "got: $(jq -c . <<<"$OUT" 2>/dev/null | cut -c1-400 || printf '%s' "${OUT:0:400}")"
+	fi
+}
