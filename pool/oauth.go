@@ -71,14 +71,12 @@ var ErrNoHostedSession = errors.New("pool: no hosted-UI session")
 // pool settings the pages need.
 type OAuthClient struct {
 	PoolID, ClientID, ClientName string
-	HasSecret                    bool
 	CallbackURLs, LogoutURLs     []string
 	AllowedFlows, AllowedScopes  []string
 	// OAuthEnabled is AllowedOAuthFlowsUserPoolClient.
 	OAuthEnabled       bool
 	IdentityProviders  []string
 	UsernameAttributes []string
-	AliasAttributes    []string
 	// SignUpAllowed is false where only administrators create users.
 	SignUpAllowed bool
 	// RequiredAttributes are the schema attributes a sign-up must give (sub excluded).
@@ -93,24 +91,20 @@ func (c OAuthClient) AllowsFlow(flow string) bool {
 	return c.OAuthEnabled && slices.Contains(c.AllowedFlows, flow)
 }
 
-func (s *Service) oauthClient(req authRequest) (OAuthClient, error) {
-	secret, err := s.clientSecret(req.client)
-	if err != nil {
-		return OAuthClient{}, err
-	}
+func oauthClient(req authRequest) OAuthClient {
 	p, c := req.pool, req.client
-	out := OAuthClient{PoolID: p.rec.ID, ClientID: c.rec.ClientID, ClientName: c.rec.Name, HasSecret: secret != "",
+	out := OAuthClient{PoolID: p.rec.ID, ClientID: c.rec.ClientID, ClientName: c.rec.Name,
 		CallbackURLs: c.CallbackURLs, LogoutURLs: c.LogoutURLs, AllowedFlows: c.AllowedOAuthFlows,
 		AllowedScopes: c.AllowedOAuthScopes, OAuthEnabled: boolValue(c.AllowedOAuthFlowsUserPoolClient),
 		IdentityProviders: c.SupportedIdentityProviders, UsernameAttributes: p.UsernameAttributes,
-		AliasAttributes: p.AliasAttributes, PasswordPolicy: p.passwordPolicy(), CustomScopes: p.customScopes(),
+		PasswordPolicy: p.passwordPolicy(), CustomScopes: p.customScopes(),
 		SignUpAllowed: p.AdminCreateUserConfig == nil || !p.AdminCreateUserConfig.AllowAdminCreateUserOnly}
 	for _, a := range p.SchemaAttributes {
 		if boolValue(a.Required) && a.Name != "sub" {
 			out.RequiredAttributes = append(out.RequiredAttributes, a.Name)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // hostedRequest finds a client of a pool for the hosted pages and OAuth endpoints: a client
@@ -135,7 +129,7 @@ func (s *Service) OAuthClient(ctx context.Context, poolID, clientID string) (OAu
 	if err != nil {
 		return OAuthClient{}, err
 	}
-	return s.oauthClient(req)
+	return oauthClient(req), nil
 }
 
 // AuthenticateClient checks a token-endpoint caller: a client with a secret must present it
@@ -156,7 +150,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, poolID, clientID, secr
 	if want != "" && (!secretGiven || !constantTimeEqual(want, secret)) || want == "" && secretGiven {
 		return OAuthClient{}, oauthError("invalid_client", "Client authentication failed.")
 	}
-	return s.oauthClient(req)
+	return oauthClient(req), nil
 }
 
 // SecretHash is the SECRET_HASH the client would send for username ("" for a public
@@ -360,17 +354,12 @@ func oauthTokens(r *AuthenticationResult) *OAuthTokens {
 }
 
 // IssueAuthorizationCode stores g for one exchange within five minutes and returns the code.
+// Its caller has just checked the client and proved the user; the exchange checks both again
+// (grantTokens), so a user disabled in between gets no tokens.
 func (s *Service) IssueAuthorizationCode(ctx context.Context, g AuthorizationGrant) (string, error) {
-	req, err := s.hostedRequest(ctx, g.User.PoolID, g.ClientID)
-	if err != nil {
-		return "", err
-	}
-	if _, err := s.liveUser(ctx, req.pool, g.User); err != nil {
-		return "", err
-	}
 	code := randomToken(authorizationPrefix)
 	val, _ := json.Marshal(g)
-	err = s.update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		return tx.PutEphemeral(ctx, store.Ephemeral{PoolID: g.User.PoolID, Namespace: nsOAuthCode, Key: tokenHash(code),
 			Value: val, ExpiresAt: s.now().Add(authorizationCodeLifetime)})
 	})
@@ -439,7 +428,7 @@ func (s *Service) ExchangeAuthorizationCode(ctx context.Context, client OAuthCli
 	switch {
 	case g.CodeChallenge != "" && codeVerifier == "":
 		return nil, oauthError("invalid_request", "code_verifier is required.")
-	case g.CodeChallenge != "" && !constantTimeEqual(g.CodeChallenge, PKCEChallenge(codeVerifier)):
+	case g.CodeChallenge != "" && !constantTimeEqual(g.CodeChallenge, pkceChallenge(codeVerifier)):
 		return nil, oauthError("invalid_grant", "code_verifier does not match the code_challenge.")
 	case g.CodeChallenge == "" && codeVerifier != "":
 		return nil, oauthError("invalid_grant", "code_verifier was sent for an authorization request without a code_challenge.")
@@ -447,8 +436,8 @@ func (s *Service) ExchangeAuthorizationCode(ctx context.Context, client OAuthCli
 	return s.grantTokens(ctx, g, true)
 }
 
-// PKCEChallenge is the S256 code challenge of a verifier (RFC 7636).
-func PKCEChallenge(verifier string) string {
+// pkceChallenge is the S256 code challenge of a verifier (RFC 7636).
+func pkceChallenge(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
@@ -623,16 +612,8 @@ func (s *Service) RevokeOAuth(ctx context.Context, client OAuthClient, clientSec
 	return err
 }
 
-// EndpointBase is where a pool's hosted UI and OAuth endpoints live: its issuer, or with
+// endpointBase is where a pool's hosted UI and OAuth endpoints live: its issuer, or with
 // Cognito-style issuers (which name AWS) the pool's path on this server.
-func (s *Service) EndpointBase(ctx context.Context, poolID string) (string, error) {
-	p, err := s.readPool(ctx, "Discovery", poolID)
-	if err != nil {
-		return "", err
-	}
-	return s.endpointBase(p), nil
-}
-
 func (s *Service) endpointBase(p poolView) string {
 	if s.issuerStyle == IssuerAWS {
 		return s.publicURL + "/" + p.rec.ID
